@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .dates import QUARTER_NAMES, quarter_bounds
+
+
+class Campaign(models.Model):
+    title = models.CharField(_("名称"), max_length=200)
+    city = models.CharField(_("城市"), max_length=50)
+    document_title = models.CharField(_("实施方案标题"), max_length=200, blank=True)
+    issued_on = models.DateField(_("印发日期"), null=True, blank=True)
+    goal = models.TextField(_("总体要求"), blank=True)
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    office_unit = models.ForeignKey(
+        "units.Unit", verbose_name=_("牵头协调单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(_("当前活动"), default=True)
+
+    class Meta:
+        verbose_name = _("创建活动")
+        verbose_name_plural = _("创建活动")
+        ordering = ["-is_active", "-starts_on"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def current(cls) -> Campaign | None:
+        return cls.objects.filter(is_active=True).order_by("-starts_on").first()
+
+
+class Phase(models.Model):
+    campaign = models.ForeignKey(Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="phases")
+    order = models.PositiveSmallIntegerField(_("序号"))
+    name = models.CharField(_("名称"), max_length=50)
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    description = models.TextField(_("工作内容"), blank=True)
+
+    class Meta:
+        verbose_name = _("实施阶段")
+        verbose_name_plural = _("实施阶段")
+        ordering = ["campaign", "order"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "order"], name="unique_phase_order")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def contains(self, day: dt.date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+class ReportingPeriod(models.Model):
+    """A quarter in which units report. The office closes it; a closed period is locked except for reopenings."""
+
+    class State(models.TextChoices):
+        UPCOMING = "upcoming", _("未开始")
+        OPEN = "open", _("报送中")
+        CLOSED = "closed", _("已截止")
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="periods")
+    year = models.PositiveSmallIntegerField(_("年份"))
+    quarter = models.PositiveSmallIntegerField(_("季度"), choices=[(q, QUARTER_NAMES[q]) for q in (1, 2, 3, 4)])
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    due_on = models.DateField(_("报送截止日期"))
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.UPCOMING)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("报告期")
+        verbose_name_plural = _("报告期")
+        ordering = ["campaign", "year", "quarter"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "year", "quarter"], name="unique_period")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年{QUARTER_NAMES[self.quarter]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == self.State.CLOSED
+
+    def days_to_due(self, today: dt.date | None = None) -> int:
+        return (self.due_on - (today or timezone.localdate())).days
+
+    @classmethod
+    def bounds_for(cls, year: int, quarter: int) -> tuple[dt.date, dt.date, dt.date]:
+        starts, ends = quarter_bounds(year, quarter)
+        return starts, ends, ends + dt.timedelta(days=settings.PERIOD_DUE_DAYS_AFTER_END)
+
+    @classmethod
+    def current_open(cls, campaign: Campaign | None = None):
+        """The open period users should be reporting in now: the latest open one."""
+        qs = cls.objects.filter(state=cls.State.OPEN)
+        if campaign is not None:
+            qs = qs.filter(campaign=campaign)
+        return qs.order_by("-year", "-quarter").first()

@@ -1,0 +1,1 @@
+# Notification models: see issue 6 (reminders and escalation).

@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProgressReport(models.Model):
+    """One unit's report on one task for one period."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已报送")
+        RETURNED = "returned", _("已退回")
+        APPROVED = "approved", _("已通过")
+
+    class ProgressStatus(models.TextChoices):
+        NOT_STARTED = "not_started", _("未启动")
+        ON_TRACK = "on_track", _("按计划推进")
+        BEHIND = "behind", _("滞后")
+        DONE = "done", _("已完成")
+
+    # Which steps are allowed from which state; services consult this, pages use it to show buttons.
+    TRANSITIONS = {
+        "submit": {State.DRAFT, State.RETURNED},
+        "return": {State.SUBMITTED},
+        "approve": {State.SUBMITTED},
+    }
+    EDITABLE_STATES = {State.DRAFT, State.RETURNED}
+
+    period = models.ForeignKey(
+        "campaign.ReportingPeriod", verbose_name=_("报告期"), on_delete=models.PROTECT, related_name="reports"
+    )
+    unit = models.ForeignKey("units.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="reports")
+    task = models.ForeignKey("tasks.Task", verbose_name=_("任务"), on_delete=models.PROTECT, related_name="reports")
+    progress = models.TextField(_("工作进展"), blank=True)
+    problems = models.TextField(_("存在问题"), blank=True)
+    next_steps = models.TextField(_("下一步计划"), blank=True)
+    progress_status = models.CharField(
+        _("推进情况"), max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.ON_TRACK
+    )
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.DRAFT, db_index=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    return_reason = models.TextField(_("退回原因"), blank=True)
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_submitted_at = models.DateTimeField(_("首次报送时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("报送人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("进展报告")
+        verbose_name_plural = _("进展报告")
+        ordering = ["period", "unit__order", "task__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "unit", "task"], name="unique_report_per_period_unit_task")
+        ]
+        indexes = [
+            models.Index(fields=["period", "state"]),
+            models.Index(fields=["unit", "period"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} · {self.unit} · 任务{self.task.number}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in self.EDITABLE_STATES
+
+    @property
+    def is_reported(self) -> bool:
+        return self.state in (self.State.SUBMITTED, self.State.APPROVED)
+
+    def can(self, step: str) -> bool:
+        return self.state in self.TRANSITIONS[step]
+
+
+class MetricValue(models.Model):
+    report = models.ForeignKey(
+        ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="metric_values"
+    )
+    metric = models.ForeignKey("tasks.Metric", verbose_name=_("指标"), on_delete=models.PROTECT, related_name="values")
+    value = models.DecimalField(_("数值"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("指标填报")
+        verbose_name_plural = _("指标填报")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "metric"], name="unique_metric_value"),
+            models.CheckConstraint(condition=models.Q(value__gte=0), name="metric_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric.name} {self.value}"
+
+
+def evidence_upload_to(instance: Evidence, filename: str) -> str:
+    report = instance.report
+    return f"evidence/{report.period_id}/{report.unit_id}/{instance.sha256[:16]}-{filename}"
+
+
+class Evidence(models.Model):
+    class Kind(models.TextChoices):
+        FILE = "file", _("文件")
+        LINK = "link", _("链接")
+
+    report = models.ForeignKey(ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="evidence")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.FILE)
+    file = models.FileField(_("文件"), upload_to=evidence_upload_to, max_length=300, blank=True)
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
+    content_type = models.CharField(_("文件类型"), max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(_("大小（字节）"), default=0)
+    sha256 = models.CharField(_("校验值"), max_length=64, blank=True)
+    url = models.URLField(_("链接地址"), max_length=500, blank=True)
+    caption = models.CharField(_("说明"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.caption or self.original_name or self.url
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf"
+
+
+class ReportEvent(models.Model):
+    """The report's history. Rows are only ever added."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("创建")
+        SAVED = "saved", _("保存草稿")
+        SUBMITTED = "submitted", _("报送")
+        RETURNED = "returned", _("退回")
+        APPROVED = "approved", _("审核通过")
+        EVIDENCE_ADDED = "evidence_added", _("添加佐证材料")
+        EVIDENCE_REMOVED = "evidence_removed", _("删除佐证材料")
+
+    report = models.ForeignKey(ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    comment = models.TextField(_("说明"), blank=True)
+    from_state = models.CharField(_("原状态"), max_length=20, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=20, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=0)
+
+    class Meta:
+        verbose_name = _("报告记录")
+        verbose_name_plural = _("报告记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.get_action_display()}"
+
+
+class PeriodReopening(models.Model):
+    """The office lets one unit change its reports in a closed period (a lock exception)."""
+
+    period = models.ForeignKey(
+        "campaign.ReportingPeriod", verbose_name=_("报告期"), on_delete=models.CASCADE, related_name="reopenings"
+    )
+    unit = models.ForeignKey("units.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="reopenings")
+    reason = models.TextField(_("原因"))
+    until = models.DateField(_("开放至"), null=True, blank=True, help_text=_("留空表示直到办公室撤销"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("开放人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(_("开放时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("补报开放")
+        verbose_name_plural = _("补报开放")
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.period} · {self.unit}"
+
+
+class Compilation(models.Model):
+    """A compiled document built by a background job; its progress lives here, not in Celery."""
+
+    class Kind(models.TextChoices):
+        QUARTERLY = "quarterly", _("季度汇总")
+        UNIT = "unit", _("单位报告")
+        TASK = "task", _("任务报告")
+        ANNUAL = "annual", _("年度工作总结")
+        LEDGER = "ledger", _("台账")
+
+    class Format(models.TextChoices):
+        PDF = "pdf", "PDF"
+        XLSX = "xlsx", "Excel"
+        DOCX = "docx", "Word"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    format = models.CharField(_("格式"), max_length=10, choices=Format.choices)
+    period = models.ForeignKey(
+        "campaign.ReportingPeriod", verbose_name=_("报告期"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="compilations",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
+    unit = models.ForeignKey(
+        "units.Unit", verbose_name=_("单位"), null=True, blank=True, on_delete=models.CASCADE, related_name="compilations"
+    )
+    task = models.ForeignKey(
+        "tasks.Task", verbose_name=_("任务"), null=True, blank=True, on_delete=models.CASCADE, related_name="compilations"
+    )
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    stage = models.CharField(_("阶段"), max_length=100, blank=True)
+    file = models.FileField(_("文件"), upload_to="compilations/%Y/%m/", max_length=300, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="compilations",
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("汇编")
+        verbose_name_plural = _("汇编")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}（{self.get_format_display()}）#{self.pk}"

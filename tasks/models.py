@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Section(models.Model):
+    """A chapter of the plan: (一)…(七) the seven 工程, (八) the 八进 activity."""
+
+    campaign = models.ForeignKey(
+        "campaign.Campaign", verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="sections"
+    )
+    order = models.PositiveSmallIntegerField(_("序号"))
+    numeral = models.CharField(_("编号"), max_length=10, help_text=_("如 一、二"))
+    title = models.CharField(_("标题"), max_length=200)
+    short_title = models.CharField(_("简称"), max_length=40, blank=True, help_text=_("如 “政治引领”工程"))
+
+    class Meta:
+        verbose_name = _("工程/活动")
+        verbose_name_plural = _("工程/活动")
+        ordering = ["campaign", "order"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "order"], name="unique_section_order")]
+
+    def __str__(self) -> str:
+        return f"（{self.numeral}）{self.short_title or self.title}"
+
+
+class Task(models.Model):
+    campaign = models.ForeignKey(
+        "campaign.Campaign", verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    section = models.ForeignKey(Section, verbose_name=_("所属工程"), on_delete=models.PROTECT, related_name="tasks")
+    number = models.PositiveSmallIntegerField(_("任务编号"))
+    title = models.CharField(_("标题"), max_length=200)
+    text = models.TextField(_("任务内容"))
+    units = models.ManyToManyField(
+        "units.Unit", through="Responsibility", verbose_name=_("责任单位"), related_name="tasks"
+    )
+
+    class Meta:
+        verbose_name = _("任务")
+        verbose_name_plural = _("任务")
+        ordering = ["campaign", "number"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "number"], name="unique_task_number")]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title}"
+
+
+class Responsibility(models.Model):
+    class Role(models.TextChoices):
+        LEAD = "lead", _("牵头")
+        CO = "co", _("配合")
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="responsibilities")
+    unit = models.ForeignKey(
+        "units.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="responsibilities"
+    )
+    role = models.CharField(_("角色"), max_length=10, choices=Role.choices, default=Role.CO)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0, help_text=_("在方案中列出的顺序"))
+    by_rule = models.BooleanField(
+        _("按统一要求"), default=False, help_text=_("由“以下任务均需各县(市、区)…落实”一类统一要求产生，而非逐条列出")
+    )
+
+    class Meta:
+        verbose_name = _("责任分工")
+        verbose_name_plural = _("责任分工")
+        ordering = ["task", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "unit"], name="unique_responsibility"),
+            models.UniqueConstraint(
+                fields=["task"], condition=models.Q(role="lead"), name="one_lead_per_task"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task.number} · {self.unit} · {self.get_role_display()}"
+
+
+class Metric(models.Model):
+    """Something counted in reports, with its unit of measure and how quarters add up."""
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", _("逐季累加")
+        LATEST = "latest", _("取最新值")
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    unit_of_measure = models.CharField(_("计量单位"), max_length=10)
+    aggregation = models.CharField(_("汇总方式"), max_length=10, choices=Aggregation.choices, default=Aggregation.SUM)
+    is_common = models.BooleanField(_("通用宣传指标"), default=False, help_text=_("每份报告都可填写"))
+    typical_max = models.DecimalField(
+        _("单季常见上限"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("超过此值的填报会提示审核人员核实，但不会被拒绝"),
+    )
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.unit_of_measure}）"
+
+
+class Target(models.Model):
+    """A measurable promise in a task, e.g. 崆峒区、华亭市打造示范点3个以上."""
+
+    class Comparison(models.TextChoices):
+        AT_LEAST = "gte", _("不少于")
+        EXACTLY = "eq", _("达到")
+
+    class Scope(models.TextChoices):
+        EACH_UNIT = "each_unit", _("列明单位各自")
+        CITY = "city", _("市上")
+        CITY_DISTRICT = "city_district", _("市区联合")
+        EACH_RESPONSIBLE = "each_responsible", _("各责任单位各自")
+
+    class PeriodKind(models.TextChoices):
+        BY_DATE = "by_date", _("截至日期")
+        PER_YEAR = "per_year", _("每年")
+        PER_SEMESTER = "per_semester", _("每学期")
+
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="targets")
+    metric = models.ForeignKey(Metric, verbose_name=_("指标"), on_delete=models.PROTECT, related_name="targets")
+    value = models.DecimalField(_("目标值"), max_digits=14, decimal_places=2)
+    comparison = models.CharField(_("比较"), max_length=5, choices=Comparison.choices, default=Comparison.AT_LEAST)
+    scope = models.CharField(_("范围"), max_length=20, choices=Scope.choices)
+    scope_label = models.CharField(_("范围说明"), max_length=60, help_text=_("如 崆峒区、华亭市 / 其他县 / 市上"))
+    units = models.ManyToManyField(
+        "units.Unit", verbose_name=_("范围内单位"), blank=True, related_name="targets",
+        help_text=_("“列明单位各自”时为各自须达标的单位；“市区联合”时为与市直单位合计的县区"),
+    )
+    period_kind = models.CharField(_("时限"), max_length=20, choices=PeriodKind.choices)
+    due_on = models.DateField(_("截至日期"), null=True, blank=True)
+    source_text = models.CharField(_("原文"), max_length=300)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("量化目标")
+        verbose_name_plural = _("量化目标")
+        ordering = ["task__number", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"任务{self.task.number}：{self.scope_label}{self.metric.name}{self.get_comparison_display()}{self.value_display}{self.metric.unit_of_measure}"
+
+    @property
+    def value_display(self) -> str:
+        return f"{self.value.normalize():f}"
+
+    @property
+    def period_display(self) -> str:
+        if self.period_kind == self.PeriodKind.BY_DATE and self.due_on:
+            return f"到{self.due_on.year}年底" if (self.due_on.month, self.due_on.day) == (12, 31) else f"截至{self.due_on:%Y年%-m月%-d日}"
+        return self.get_period_kind_display()
