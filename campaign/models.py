@@ -19,7 +19,12 @@ class Campaign(models.Model):
     starts_on = models.DateField(_("开始日期"))
     ends_on = models.DateField(_("结束日期"))
     office_unit = models.ForeignKey(
-        "units.Unit", verbose_name=_("牵头协调单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "units.Unit",
+        verbose_name=_("牵头协调单位"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     is_active = models.BooleanField(_("当前活动"), default=True)
 
@@ -37,7 +42,9 @@ class Campaign(models.Model):
 
 
 class Phase(models.Model):
-    campaign = models.ForeignKey(Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="phases")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="phases"
+    )
     order = models.PositiveSmallIntegerField(_("序号"))
     name = models.CharField(_("名称"), max_length=50)
     starts_on = models.DateField(_("开始日期"))
@@ -65,9 +72,13 @@ class ReportingPeriod(models.Model):
         OPEN = "open", _("报送中")
         CLOSED = "closed", _("已截止")
 
-    campaign = models.ForeignKey(Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="periods")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="periods"
+    )
     year = models.PositiveSmallIntegerField(_("年份"))
-    quarter = models.PositiveSmallIntegerField(_("季度"), choices=[(q, QUARTER_NAMES[q]) for q in (1, 2, 3, 4)])
+    quarter = models.PositiveSmallIntegerField(
+        _("季度"), choices=[(q, QUARTER_NAMES[q]) for q in (1, 2, 3, 4)]
+    )
     starts_on = models.DateField(_("开始日期"))
     ends_on = models.DateField(_("结束日期"))
     due_on = models.DateField(_("报送截止日期"))

@@ -31,35 +31,57 @@ class ProgressReport(models.Model):
     period = models.ForeignKey(
         "campaign.ReportingPeriod", verbose_name=_("报告期"), on_delete=models.PROTECT, related_name="reports"
     )
-    unit = models.ForeignKey("units.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="reports")
-    task = models.ForeignKey("tasks.Task", verbose_name=_("任务"), on_delete=models.PROTECT, related_name="reports")
+    unit = models.ForeignKey(
+        "units.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="reports"
+    )
+    task = models.ForeignKey(
+        "tasks.Task", verbose_name=_("任务"), on_delete=models.PROTECT, related_name="reports"
+    )
     progress = models.TextField(_("工作进展"), blank=True)
     problems = models.TextField(_("存在问题"), blank=True)
     next_steps = models.TextField(_("下一步计划"), blank=True)
     progress_status = models.CharField(
         _("推进情况"), max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.ON_TRACK
     )
-    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.DRAFT, db_index=True)
+    state = models.CharField(
+        _("状态"), max_length=20, choices=State.choices, default=State.DRAFT, db_index=True
+    )
     version = models.PositiveIntegerField(_("版本"), default=1)
     return_reason = models.TextField(_("退回原因"), blank=True)
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("修改人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     first_submitted_at = models.DateTimeField(_("首次报送时间"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("报送人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报送人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 
@@ -68,7 +90,9 @@ class ProgressReport(models.Model):
         verbose_name_plural = _("进展报告")
         ordering = ["period", "unit__order", "task__number"]
         constraints = [
-            models.UniqueConstraint(fields=["period", "unit", "task"], name="unique_report_per_period_unit_task")
+            models.UniqueConstraint(
+                fields=["period", "unit", "task"], name="unique_report_per_period_unit_task"
+            )
         ]
         indexes = [
             models.Index(fields=["period", "state"]),
@@ -94,7 +118,9 @@ class MetricValue(models.Model):
     report = models.ForeignKey(
         ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="metric_values"
     )
-    metric = models.ForeignKey("tasks.Metric", verbose_name=_("指标"), on_delete=models.PROTECT, related_name="values")
+    metric = models.ForeignKey(
+        "tasks.Metric", verbose_name=_("指标"), on_delete=models.PROTECT, related_name="values"
+    )
     value = models.DecimalField(_("数值"), max_digits=14, decimal_places=2)
 
     class Meta:
@@ -119,7 +145,9 @@ class Evidence(models.Model):
         FILE = "file", _("文件")
         LINK = "link", _("链接")
 
-    report = models.ForeignKey(ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="evidence")
+    report = models.ForeignKey(
+        ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="evidence"
+    )
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.FILE)
     file = models.FileField(_("文件"), upload_to=evidence_upload_to, max_length=300, blank=True)
     original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
@@ -129,7 +157,11 @@ class Evidence(models.Model):
     url = models.URLField(_("链接地址"), max_length=500, blank=True)
     caption = models.CharField(_("说明"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
@@ -162,10 +194,16 @@ class ReportEvent(models.Model):
         EVIDENCE_ADDED = "evidence_added", _("添加佐证材料")
         EVIDENCE_REMOVED = "evidence_removed", _("删除佐证材料")
 
-    report = models.ForeignKey(ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="events")
+    report = models.ForeignKey(
+        ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="events"
+    )
     action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     comment = models.TextField(_("说明"), blank=True)
@@ -186,13 +224,22 @@ class PeriodReopening(models.Model):
     """The office lets one unit change its reports in a closed period (a lock exception)."""
 
     period = models.ForeignKey(
-        "campaign.ReportingPeriod", verbose_name=_("报告期"), on_delete=models.CASCADE, related_name="reopenings"
+        "campaign.ReportingPeriod",
+        verbose_name=_("报告期"),
+        on_delete=models.CASCADE,
+        related_name="reopenings",
     )
-    unit = models.ForeignKey("units.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="reopenings")
+    unit = models.ForeignKey(
+        "units.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="reopenings"
+    )
     reason = models.TextField(_("原因"))
     until = models.DateField(_("开放至"), null=True, blank=True, help_text=_("留空表示直到办公室撤销"))
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("开放人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("开放人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     opened_at = models.DateTimeField(_("开放时间"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
@@ -230,24 +277,44 @@ class Compilation(models.Model):
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     format = models.CharField(_("格式"), max_length=10, choices=Format.choices)
     period = models.ForeignKey(
-        "campaign.ReportingPeriod", verbose_name=_("报告期"), null=True, blank=True, on_delete=models.CASCADE,
+        "campaign.ReportingPeriod",
+        verbose_name=_("报告期"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="compilations",
     )
     year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
     unit = models.ForeignKey(
-        "units.Unit", verbose_name=_("单位"), null=True, blank=True, on_delete=models.CASCADE, related_name="compilations"
+        "units.Unit",
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="compilations",
     )
     task = models.ForeignKey(
-        "tasks.Task", verbose_name=_("任务"), null=True, blank=True, on_delete=models.CASCADE, related_name="compilations"
+        "tasks.Task",
+        verbose_name=_("任务"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="compilations",
     )
-    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.QUEUED, db_index=True)
+    state = models.CharField(
+        _("状态"), max_length=20, choices=State.choices, default=State.QUEUED, db_index=True
+    )
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     stage = models.CharField(_("阶段"), max_length=100, blank=True)
     file = models.FileField(_("文件"), upload_to="compilations/%Y/%m/", max_length=300, blank=True)
     error = models.TextField(_("错误信息"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="compilations",
     )
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)

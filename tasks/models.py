@@ -29,7 +29,9 @@ class Task(models.Model):
     campaign = models.ForeignKey(
         "campaign.Campaign", verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="tasks"
     )
-    section = models.ForeignKey(Section, verbose_name=_("所属工程"), on_delete=models.PROTECT, related_name="tasks")
+    section = models.ForeignKey(
+        Section, verbose_name=_("所属工程"), on_delete=models.PROTECT, related_name="tasks"
+    )
     number = models.PositiveSmallIntegerField(_("任务编号"))
     title = models.CharField(_("标题"), max_length=200)
     text = models.TextField(_("任务内容"))
@@ -52,14 +54,18 @@ class Responsibility(models.Model):
         LEAD = "lead", _("牵头")
         CO = "co", _("配合")
 
-    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="responsibilities")
+    task = models.ForeignKey(
+        Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="responsibilities"
+    )
     unit = models.ForeignKey(
         "units.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="responsibilities"
     )
     role = models.CharField(_("角色"), max_length=10, choices=Role.choices, default=Role.CO)
     order = models.PositiveSmallIntegerField(_("排序"), default=0, help_text=_("在方案中列出的顺序"))
     by_rule = models.BooleanField(
-        _("按统一要求"), default=False, help_text=_("由“以下任务均需各县(市、区)…落实”一类统一要求产生，而非逐条列出")
+        _("按统一要求"),
+        default=False,
+        help_text=_("由“以下任务均需各县(市、区)…落实”一类统一要求产生，而非逐条列出"),
     )
 
     class Meta:
@@ -87,10 +93,16 @@ class Metric(models.Model):
     code = models.SlugField(_("代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=50)
     unit_of_measure = models.CharField(_("计量单位"), max_length=10)
-    aggregation = models.CharField(_("汇总方式"), max_length=10, choices=Aggregation.choices, default=Aggregation.SUM)
+    aggregation = models.CharField(
+        _("汇总方式"), max_length=10, choices=Aggregation.choices, default=Aggregation.SUM
+    )
     is_common = models.BooleanField(_("通用宣传指标"), default=False, help_text=_("每份报告都可填写"))
     typical_max = models.DecimalField(
-        _("单季常见上限"), max_digits=14, decimal_places=2, null=True, blank=True,
+        _("单季常见上限"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("超过此值的填报会提示审核人员核实，但不会被拒绝"),
     )
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
@@ -123,13 +135,22 @@ class Target(models.Model):
         PER_SEMESTER = "per_semester", _("每学期")
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="targets")
-    metric = models.ForeignKey(Metric, verbose_name=_("指标"), on_delete=models.PROTECT, related_name="targets")
+    metric = models.ForeignKey(
+        Metric, verbose_name=_("指标"), on_delete=models.PROTECT, related_name="targets"
+    )
     value = models.DecimalField(_("目标值"), max_digits=14, decimal_places=2)
-    comparison = models.CharField(_("比较"), max_length=5, choices=Comparison.choices, default=Comparison.AT_LEAST)
+    comparison = models.CharField(
+        _("比较"), max_length=5, choices=Comparison.choices, default=Comparison.AT_LEAST
+    )
     scope = models.CharField(_("范围"), max_length=20, choices=Scope.choices)
-    scope_label = models.CharField(_("范围说明"), max_length=60, help_text=_("如 崆峒区、华亭市 / 其他县 / 市上"))
+    scope_label = models.CharField(
+        _("范围说明"), max_length=60, help_text=_("如 崆峒区、华亭市 / 其他县 / 市上")
+    )
     units = models.ManyToManyField(
-        "units.Unit", verbose_name=_("范围内单位"), blank=True, related_name="targets",
+        "units.Unit",
+        verbose_name=_("范围内单位"),
+        blank=True,
+        related_name="targets",
         help_text=_("“列明单位各自”时为各自须达标的单位；“市区联合”时为与市直单位合计的县区"),
     )
     period_kind = models.CharField(_("时限"), max_length=20, choices=PeriodKind.choices)
@@ -152,5 +173,9 @@ class Target(models.Model):
     @property
     def period_display(self) -> str:
         if self.period_kind == self.PeriodKind.BY_DATE and self.due_on:
-            return f"到{self.due_on.year}年底" if (self.due_on.month, self.due_on.day) == (12, 31) else f"截至{self.due_on:%Y年%-m月%-d日}"
+            return (
+                f"到{self.due_on.year}年底"
+                if (self.due_on.month, self.due_on.day) == (12, 31)
+                else f"截至{self.due_on:%Y年%-m月%-d日}"
+            )
         return self.get_period_kind_display()

@@ -59,9 +59,9 @@ def get_access(user) -> Access:
         return cached
     roles = set(CampaignRole.objects.filter(user=user).values_list("role", flat=True))
     liaison, leader = set(), set()
-    for unit_id, role in Membership.objects.filter(user=user, is_active=True, unit__is_active=True).values_list(
-        "unit_id", "role"
-    ):
+    for unit_id, role in Membership.objects.filter(
+        user=user, is_active=True, unit__is_active=True
+    ).values_list("unit_id", "role"):
         (liaison if role == Membership.Role.LIAISON else leader).add(unit_id)
     access = Access(
         is_authenticated=True,

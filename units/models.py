@@ -12,12 +12,19 @@ class Unit(models.Model):
         PARK = "park", _("园区")
         OTHER = "other", _("其他")
 
-    code = models.SlugField(_("代码"), max_length=40, unique=True, help_text=_("仅限字母、数字和短横线，用作联络员账号"))
+    code = models.SlugField(
+        _("代码"), max_length=40, unique=True, help_text=_("仅限字母、数字和短横线，用作联络员账号")
+    )
     name = models.CharField(_("名称"), max_length=100, unique=True)
     short_name = models.CharField(_("简称"), max_length=40, blank=True)
     kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices, default=Kind.DEPARTMENT)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     order = models.PositiveIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -45,7 +52,9 @@ class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="memberships"
     )
-    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.LIAISON)
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
@@ -68,7 +77,10 @@ class CampaignRole(models.Model):
         LEADERSHIP = "leadership", _("领导")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="campaign_roles"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="campaign_roles",
     )
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)

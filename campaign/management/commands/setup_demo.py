@@ -1,0 +1,131 @@
+"""Load the Pingliang plan and create demo accounts. Safe to run again; refuses on a production site."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import BaseCommand, CommandError, call_command
+from django.db import transaction
+from django.utils import timezone
+
+from campaign.models import Campaign
+from campaign.services import period_ensure_current, periods_advance
+from units.models import CampaignRole, Membership, Unit
+
+DEFAULT_PASSWORD = "demo-pass-2024"
+FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "pingliang-2023.json"
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
+GIVEN = [
+    "晓燕",
+    "建国",
+    "海燕",
+    "志强",
+    "丽娟",
+    "文博",
+    "红梅",
+    "永刚",
+    "雪梅",
+    "伟",
+    "静",
+    "磊",
+    "娜",
+    "军",
+    "敏",
+    "涛",
+    "芳",
+    "杰",
+    "霞",
+    "斌",
+    "佳怡",
+    "子涵",
+    "明轩",
+    "欣然",
+    "浩然",
+    "思远",
+    "玉兰",
+    "国庆",
+    "春生",
+    "秀英",
+]
+
+
+def demo_name(i: int) -> tuple[str, str]:
+    return SURNAMES[i % len(SURNAMES)], GIVEN[(i * 7) % len(GIVEN)]
+
+
+class Command(BaseCommand):
+    help = "载入平凉市实施方案并创建演示账号（可重复运行）。生产环境（DEBUG 关闭）需加 --force。"
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password", default=DEFAULT_PASSWORD, help=f"所有演示账号的密码（默认 {DEFAULT_PASSWORD}）"
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="在 DEBUG 关闭时仍然运行（会创建已知密码的账号）"
+        )
+        parser.add_argument("--no-reports", action="store_true", help="不生成往季度的演示报告")
+        parser.add_argument("--today", type=dt.date.fromisoformat, help="按指定日期准备报告期（YYYY-MM-DD）")
+
+    def handle(self, *args, password, force, no_reports, today, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG 已关闭：为避免生产环境出现已知密码的账号，setup_demo 拒绝运行。确需运行请加 --force。"
+            )
+        today = today or timezone.localdate()
+        with transaction.atomic():
+            if not Campaign.objects.filter(pk=1).exists():
+                call_command("loaddata", str(FIXTURE), verbosity=0)
+                self.stdout.write("已载入《平凉市创建全国民族团结进步示范市实施方案》。")
+            campaign = Campaign.objects.get(pk=1)
+            periods_advance(today=today)
+            current = period_ensure_current(campaign=campaign, today=today)
+            accounts = self._accounts(password)
+        reports = 0
+        if not no_reports:
+            from reports.demo import populate_demo_reports
+
+            reports = populate_demo_reports(campaign=campaign, today=today, stdout=self.stdout)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"当前报告期：{current.label}（截止 {current.due_on:%Y-%m-%d}），演示报告 {reports} 份。"
+            )
+        )
+        self.stdout.write(f"演示账号（密码均为 {password}）：")
+        for username, label in accounts:
+            self.stdout.write(f"  {username:<20} {label}")
+
+    def _accounts(self, password: str) -> list[tuple[str, str]]:
+        User = get_user_model()
+        created: list[tuple[str, str]] = []
+
+        def account(username: str, surname: str, given: str, *, is_staff: bool = False):
+            user, new = User.objects.get_or_create(
+                username=username, defaults={"last_name": surname, "first_name": given, "is_staff": is_staff}
+            )
+            if new or not user.check_password(password):
+                user.set_password(password)
+                user.save()
+            return user
+
+        office = account("office", "张", "晓燕", is_staff=True)
+        CampaignRole.objects.get_or_create(
+            user=office, role=CampaignRole.Role.OFFICE, defaults={"phone": "0933-8212345"}
+        )
+        created.append(("office", "创建办（审核、看板、汇编）"))
+        leader = account("leader", "李", "建国")
+        CampaignRole.objects.get_or_create(user=leader, role=CampaignRole.Role.LEADERSHIP)
+        created.append(("leader", "领导（只读看板与下载）"))
+        for i, unit in enumerate(Unit.objects.filter(is_active=True).order_by("order")):
+            surname, given = demo_name(i)
+            user = account(unit.code, surname, given)
+            Membership.objects.get_or_create(
+                user=user, unit=unit, role=Membership.Role.LIAISON, defaults={"phone": f"1389334{i:04d}"}
+            )
+            if i < 3 or unit.kind == Unit.Kind.COUNTY and unit.code in ("kongtong", "huating"):
+                created.append((unit.code, f"{unit.name} 联络员"))
+        created.append(("<单位代码>", "其余各单位联络员，用户名即单位代码（见“单位”页面）"))
+        return created

@@ -1,0 +1,34 @@
+"""The header navigation. Items whose page is not installed are skipped, so apps can add pages independently."""
+
+from django.urls import NoReverseMatch, reverse
+
+# (label, url name, who sees it: "all" | "office" | "leadership" | "unit")
+NAV = [
+    ("首页", "home", "all"),
+    ("本季度报送", "reports:period", "unit"),
+    ("审核", "reports:review_queue", "office"),
+    ("看板", "dashboard:period", "office"),
+    ("总览", "dashboard:leadership", "leadership"),
+    ("实施方案", "plan", "all"),
+    ("单位", "units:directory", "all"),
+    ("汇编下载", "compilations:list", "all"),
+    ("导入方案", "plan_import:upload", "office"),
+]
+
+
+def nav_items(access, current_path: str) -> list[dict]:
+    items = []
+    for label, name, who in NAV:
+        if who == "office" and not access.is_office:
+            continue
+        if who == "leadership" and not (access.is_leadership or access.is_office):
+            continue
+        if who == "unit" and not access.is_unit_member:
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        active = current_path == url if url == "/" else current_path.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
+    return items

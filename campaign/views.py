@@ -1,0 +1,65 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from tasks.selectors import sections_with_tasks, unit_tasks
+from units.access import get_access
+from units.models import Unit
+
+from .models import Campaign
+from .selectors import campaign_timeline, open_period
+
+
+def _campaign_or_empty(request):
+    campaign = Campaign.current()
+    if campaign is None:
+        return None, render(request, "campaign/no_campaign.html", status=200)
+    return campaign, None
+
+
+@login_required
+def home(request):
+    campaign, empty = _campaign_or_empty(request)
+    if empty:
+        return empty
+    access = get_access(request.user)
+    period = open_period(campaign)
+    if access.sees_everything:
+        sections = sections_with_tasks(campaign)
+        return render(
+            request,
+            "campaign/home_office.html",
+            {
+                "campaign": campaign,
+                "timeline": campaign_timeline(campaign),
+                "sections": sections,
+                "task_count": sum(len(s.task_list) for s in sections),
+                "period": period,
+                "unit_count": Unit.objects.filter(is_active=True).count(),
+            },
+        )
+    units = list(Unit.objects.filter(pk__in=access.unit_ids).order_by("order"))
+    return render(
+        request,
+        "campaign/home_unit.html",
+        {
+            "campaign": campaign,
+            "period": period,
+            "unit_blocks": [{"unit": u, "responsibilities": unit_tasks(u, campaign)} for u in units],
+        },
+    )
+
+
+@login_required
+def plan(request):
+    campaign, empty = _campaign_or_empty(request)
+    if empty:
+        return empty
+    return render(
+        request,
+        "campaign/plan.html",
+        {
+            "campaign": campaign,
+            "timeline": campaign_timeline(campaign),
+            "sections": sections_with_tasks(campaign),
+        },
+    )

@@ -1,0 +1,2 @@
+app_name = "plan_import"
+urlpatterns: list = []

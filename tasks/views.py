@@ -1,0 +1,30 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+
+from campaign.models import Campaign
+
+from .models import Task
+from .selectors import task_detail
+
+
+@login_required
+def task_page(request, number: int):
+    campaign = Campaign.current()
+    try:
+        task = task_detail(campaign, number)
+    except Task.DoesNotExist as exc:
+        raise Http404("没有这个任务") from exc
+    responsibilities = list(task.responsibilities.all())
+    return render(
+        request,
+        "tasks/task_detail.html",
+        {
+            "campaign": campaign,
+            "task": task,
+            "lead": next((r for r in responsibilities if r.role == "lead"), None),
+            "named_co": [r for r in responsibilities if r.role == "co" and not r.by_rule],
+            "by_rule": [r for r in responsibilities if r.by_rule],
+            "targets": list(task.targets.all()),
+        },
+    )
