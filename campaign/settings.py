@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -204,12 +203,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = COMPILATION_TIME_LIMIT
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {
-    "periods-advance-daily": {
-        "task": "campaign.jobs.periods_advance",
-        "schedule": crontab(hour=0, minute=20),
-    },
-}
+# Each app keeps its beat entries in <app>/schedule.py (plain data, safe to import from settings).
+from campaign.schedule import BEAT_SCHEDULE as _campaign_beat  # noqa: E402
+from notifications.schedule import BEAT_SCHEDULE as _notifications_beat  # noqa: E402
+from reports.schedule import BEAT_SCHEDULE as _reports_beat  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {**_campaign_beat, **_reports_beat, **_notifications_beat}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -114,6 +114,7 @@ class ParsedPlan:
     tasks: list[ParsedTask]
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)  # the rules that extend responsibility, as printed
     mentions_office: bool = False  # the plan sets up a 创建工作办公室
     source_name: str = ""
 
@@ -439,7 +440,9 @@ METRIC_INFO = {code: (name, uom, period) for code, name, uom, period, _ in METRI
 MEASURE = r"课时|场次|人次|万元|个|次|场|期|份|块|条|所|家|篇|处|项"
 QUANTITY = re.compile(
     r"(?P<num>\d+(?:\.\d+)?)\s*(?P<uom>" + MEASURE + r")"
-    r"|(?<=不少于|至少|不低于|超过)(?P<cn>[一二两三四五六七八九十]{1,3})(?P<cnuom>" + MEASURE + r")"
+    r"|(?:(?<=不少于)|(?<=至少)|(?<=不低于)|(?<=超过))(?P<cn>[一二两三四五六七八九十]{1,3})(?P<cnuom>"
+    + MEASURE
+    + r")"
     r"|(?P<cn2>[一二两三四五六七八九十]{1,3})(?P<cnuom2>" + MEASURE + r")(?=以上|及以上)"
 )
 AT_LEAST = re.compile(r"以上|至少|不少于|不低于|超过|多于")
@@ -566,7 +569,6 @@ def extract_targets(
             if "或" in between:
                 skipped.append((clause, "一句中有几个可选的数量（“或”），无法确定统计口径"))
                 continue
-            segments = [rest[i] for i in range(0)]  # placeholder for typing
             segments = re.split(r"、(?=\d|[一二两三四五六七八九十]+个)", rest)
             if len(segments) != len(found) or any(len(_quantities(s)) != 1 for s in segments):
                 skipped.append((clause, "一句中有多个数量，无法逐一对应到指标"))
@@ -706,7 +708,8 @@ def parse_plan_text(text: str) -> ParsedPlan:
         warnings.append("未找到带日期的实施步骤（阶段），请在确认导入前填写创建活动的起止日期。")
         ends_on = _latest_year_end(text)
 
-    sections, tasks = _sections_and_tasks(region, skipped, warnings, section_level_override, ends_on)
+    rules: list[str] = []
+    sections, tasks = _sections_and_tasks(region, skipped, warnings, rules, section_level_override, ends_on)
     if not tasks:
         raise PlanParseError(
             "未在文件中找到编号的任务（如“1.…”）。请确认上传的是实施方案全文，任务应按“（一）…”“1.…”编号。"
@@ -729,6 +732,7 @@ def parse_plan_text(text: str) -> ParsedPlan:
         tasks=tasks,
         skipped=skipped,
         warnings=warnings,
+        rules=rules,
         mentions_office="创建工作办公室" in text,
     )
 
@@ -773,6 +777,7 @@ def _sections_and_tasks(
     region: list[_Line],
     skipped: list[Skipped],
     warnings: list[str],
+    rules: list[str],
     section_level: str | None,
     plan_end: dt.date | None,
 ) -> tuple[list[ParsedSection], list[ParsedTask]]:
@@ -844,6 +849,11 @@ def _sections_and_tasks(
             current = None
             continue
         rule = RULE.search(line.body)
+        if rule and line.level == "plain" and len(line.body) - len(rule.group(0)) < 5:
+            # A rule on a line of its own applies to the tasks after it.
+            rule_names = split_names(rule.group("who"))
+            rules.append(f"{line.raw}（自其后的任务起适用）")
+            continue
         if line.level == task_level:
             current = {"label": line.number, "section": len(sections), "lines": [line.body], "names": []}
             if sections:
@@ -855,10 +865,6 @@ def _sections_and_tasks(
                 current["names"] += _clause_names(line.body)
                 continue
             current["lines"].append(line.raw if line.level in deeper else line.body)
-        elif rule:
-            rule_names = split_names(rule.group("who"))
-            skipped.append(Skipped(where(), line.raw, "统一要求，已作为后续各任务的责任单位（按统一要求）"))
-            continue
         else:
             reason = (
                 "位于第一个工程/任务之前，未归入任何任务"
@@ -873,6 +879,7 @@ def _sections_and_tasks(
         if rule:
             rule_names = split_names(rule.group("who"))
             current["lines"] = [RULE.sub("", x).rstrip() for x in current["lines"]]
+            rules.append(f"{rule.group(0)}（自任务{current['label']}起适用）")
         current["rule_names"] = rule_names
 
     numbers = [int(t["number"]) if t["number"].isdigit() else None for t in raw_tasks]
@@ -887,11 +894,11 @@ def _sections_and_tasks(
         number = i + 1 if renumber else numbers[i]
         names: list[str] = list(raw["names"])
         text_lines = []
-        for j, body in enumerate(raw["lines"]):
+        for body in raw["lines"]:
             body, clause_names = _split_clause(body)
             names += clause_names
             if body:
-                text_lines.append(body if j == 0 or body.endswith(("。", "；", ";")) else body)
+                text_lines.append(body)
         text = "\n".join(text_lines).strip()
         if text and not text.endswith(("。", "；", ";", "！", "？")):
             text += "。"
