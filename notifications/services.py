@@ -1,15 +1,440 @@
-"""Notifications raised by workflow steps. Called by reports.services (no signals). Filled in by issue 6."""
+"""Notifications: raised at once by workflow steps (called by reports.services, no signals) and by the daily
+reminder job. Every message is rendered from templates/emails/<kind>/{subject.txt,body.txt,body.html}; the
+subject and the text are what the inbox shows, the e-mail adds a greeting and a link.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from campaign.errors import NotFound
+from campaign.models import ReportingPeriod
+from reports.models import PeriodReopening, ProgressReport
+from units.models import display_name
+
+from . import selectors
+from .models import Delivery, Kind, Notification, NotificationPreference
+
+log = logging.getLogger(__name__)
+
+# The office hears about each submission through one review-queue message whose count is kept current;
+# it is not e-mailed (the daily digest carries the queue by e-mail).
+EMAILED_KINDS = {
+    Kind.DUE_REMINDER,
+    Kind.OVERDUE,
+    Kind.RETURNED,
+    Kind.RETURNED_REMINDER,
+    Kind.REOPENED,
+    Kind.OFFICE_DIGEST,
+}
+DIGEST_DAYS_BEFORE_DUE = 7
+
+
+# --------------------------------------------------------------------------------------------- links
+
+
+def _reverse_or(name: str, fallback: str, args: tuple = ()) -> str:
+    # Other apps' pages are built by other issues; a message keeps a sensible link if one is not there yet.
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return fallback
+
+
+def report_url(report: ProgressReport) -> str:
+    return _reverse_or("reports:detail", f"/reports/{report.pk}/", (report.pk,))
+
+
+def period_url() -> str:
+    return _reverse_or("reports:period", "/")
+
+
+def review_queue_url() -> str:
+    return _reverse_or("reports:review_queue", "/")
+
+
+def bulletin_url(period: ReportingPeriod) -> str:
+    return reverse("notifications:bulletin") + f"?period={period.pk}"
+
+
+def absolute(url: str) -> str:
+    return settings.SITE_URL.rstrip("/") + url if url.startswith("/") else url
+
+
+# ------------------------------------------------------------------------------------------ rendering
+
+
+def _render(kind: str, recipient, context: dict) -> tuple[str, str, dict]:
+    ctx = {
+        **context,
+        "recipient": recipient,
+        "recipient_name": display_name(recipient),
+        "site_url": settings.SITE_URL.rstrip("/"),
+        "portal_name": settings.PORTAL_NAME,
+    }
+    ctx["absolute_url"] = absolute(ctx.get("url", ""))
+    title = " ".join(render_to_string(f"emails/{kind}/subject.txt", ctx).split())
+    text = render_to_string(f"emails/{kind}/body.txt", {**ctx, "for_email": False}).strip()
+    return title[:200], text, ctx
+
+
+@dataclass
+class Outgoing:
+    notification: Notification
+    context: dict
+
+
+def _create(*, recipient, kind: str, context: dict, url: str) -> Outgoing:
+    title, text, ctx = _render(kind, recipient, {**context, "url": url})
+    notification = Notification.objects.create(recipient=recipient, kind=kind, title=title, text=text, url=url)
+    return Outgoing(notification, ctx)
+
+
+# ------------------------------------------------------------------------------------------------ e-mail
+
+
+def _email_opt_outs(user_ids) -> set[int]:
+    return set(
+        NotificationPreference.objects.filter(user_id__in=list(user_ids), email_enabled=False).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def send_emails(outgoing: list[Outgoing]) -> int:
+    """E-mail the messages whose kind is e-mailed, to people with an address who have not turned it off.
+
+    Runs after the rows are committed. A failed send is logged and leaves ``emailed_at`` empty; the
+    message stays in the inbox, and the delivery row still stops a second send of the reminder.
+    """
+    wanted = [
+        o
+        for o in outgoing
+        if o.notification.kind in EMAILED_KINDS and (o.notification.recipient.email or "").strip()
+    ]
+    if not wanted:
+        return 0
+    opted_out = _email_opt_outs(o.notification.recipient_id for o in wanted)
+    wanted = [o for o in wanted if o.notification.recipient_id not in opted_out]
+    if not wanted:
+        return 0
+    sent = 0
+    connection = get_connection()
+    try:
+        connection.open()
+        for item in wanted:
+            n = item.notification
+            ctx = {**item.context, "for_email": True}
+            message = EmailMultiAlternatives(
+                subject=n.title,
+                body=render_to_string(f"emails/{n.kind}/body.txt", ctx).strip() + "\n",
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[n.recipient.email.strip()],
+                connection=connection,
+            )
+            message.attach_alternative(render_to_string(f"emails/{n.kind}/body.html", ctx), "text/html")
+            try:
+                message.send()
+            except Exception:  # noqa: BLE001 - one bad address or a flaky relay must not stop the others
+                log.exception("发送邮件失败：消息 %s 至 %s", n.pk, n.recipient.email)
+                continue
+            Notification.objects.filter(pk=n.pk).update(emailed_at=timezone.now())
+            sent += 1
+    finally:
+        connection.close()
+    return sent
+
+
+def _send_after_commit(outgoing: list[Outgoing]) -> None:
+    # A workflow step that rolls back must not have e-mailed anyone.
+    if outgoing:
+        transaction.on_commit(lambda: send_emails(outgoing))
+
+
+# ------------------------------------------------------------------------------- immediate notifications
+
 
 def notify_report_submitted(*, report) -> None:
-    """A report was submitted: the office's review queue grew."""
+    """A report was submitted: the office's review queue grew.
+
+    Each office person has one unread "待审核" message whose count is refreshed on every submission,
+    so the bell shows that something is waiting without one message per report.
+    """
+    waiting = selectors.waiting_for_review()
+    context = {"report": report, "unit": report.unit, "task": report.task, "period": report.period}
+    context["waiting"] = waiting
+    url = review_queue_url()
+    for user in selectors.office_users():
+        title, text, _ = _render(Kind.REVIEW_QUEUE, user, {**context, "url": url})
+        fields = {"title": title, "text": text, "url": url, "created_at": timezone.now()}
+        unread = Notification.objects.filter(recipient=user, kind=Kind.REVIEW_QUEUE, read_at__isnull=True)
+        if unread.update(**fields):
+            continue
+        try:
+            with transaction.atomic():
+                Notification.objects.create(recipient=user, kind=Kind.REVIEW_QUEUE, **fields)
+        except IntegrityError:
+            # Another submission created it a moment ago: refresh that one instead.
+            unread.update(**fields)
 
 
 def notify_report_returned(*, report, reason: str) -> None:
     """A report was returned: tell the unit's liaisons, with the reason."""
+    people = selectors.unit_people([report.unit_id]).get(report.unit_id)
+    if people is None:
+        return
+    context = {
+        "report": report,
+        "unit": report.unit,
+        "task": report.task,
+        "period": report.period,
+        "reason": reason,
+    }
+    url = report_url(report)
+    outgoing = [
+        _create(recipient=user, kind=Kind.RETURNED, context=context, url=url) for user in people.liaisons
+    ]
+    _send_after_commit(outgoing)
 
 
 def notify_period_reopened(*, reopening) -> None:
     """A closed period was reopened for a unit: tell its liaisons."""
+    people = selectors.unit_people([reopening.unit_id]).get(reopening.unit_id)
+    if people is None:
+        return
+    context = {"reopening": reopening, "unit": reopening.unit, "period": reopening.period}
+    url = period_url()
+    outgoing = [
+        _create(recipient=user, kind=Kind.REOPENED, context=context, url=url) for user in people.liaisons
+    ]
+    _send_after_commit(outgoing)
+
+
+# ------------------------------------------------------------------------------------------- the daily job
+
+
+def reminder_stage(days_to_due: int, stages: list[int] | None = None) -> int | None:
+    """Which "N days before" reminder is due: the smallest configured N not below the days left.
+
+    With 7, 3, 1: days 7..4 → 7, 3..2 → 3, 1 → 1; none on the due date or more than 7 days before. Days in
+    between map to the last stage passed, so a day the job did not run is made up the next day (the
+    delivery row keeps that to one message per stage).
+    """
+    stages = settings.REMINDER_DAYS_BEFORE_DUE if stages is None else stages
+    if days_to_due <= 0:
+        return None
+    candidates = sorted(n for n in stages if n >= days_to_due)
+    return candidates[0] if candidates else None
+
+
+def _send_once(
+    *,
+    recipient,
+    period: ReportingPeriod,
+    kind: str,
+    key: str = "",
+    report: ProgressReport | None = None,
+    context: dict,
+    url: str,
+) -> Outgoing | None:
+    """Claim the (person, period, kind, key[, report]) slot, then raise the message; None if already sent.
+
+    The claim is an INSERT under a unique constraint, so two job runs or two beat processes racing each
+    other cannot both pass: the second waits for the first's commit and then fails the insert.
+    """
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.create(user=recipient, period=period, kind=kind, key=key, report=report)
+            outgoing = _create(recipient=recipient, kind=kind, context=context, url=url)
+            delivery.notification = outgoing.notification
+            delivery.save(update_fields=["notification"])
+    except IntegrityError:
+        return None
+    return outgoing
+
+
+def _returned_at(report: ProgressReport) -> dt.datetime:
+    return report.reviewed_at or report.updated_at
+
+
+def _returned_reminders(today: dt.date, counts: Counter) -> list[Outgoing]:
+    """Returned reports not resubmitted within RETURNED_REMINDER_AFTER_DAYS, where the unit can still act."""
+    after = dt.timedelta(days=settings.RETURNED_REMINDER_AFTER_DAYS)
+    reports = [
+        r
+        for r in ProgressReport.objects.filter(
+            state=ProgressReport.State.RETURNED, period__campaign__is_active=True
+        )
+        .exclude(period__state=ReportingPeriod.State.UPCOMING)
+        .select_related("period", "unit", "task")
+        .order_by("period_id", "unit__order", "task__number")
+        if timezone.localdate(_returned_at(r)) + after <= today
+    ]
+    if not reports:
+        return []
+    reopened = {
+        (r.period_id, r.unit_id)
+        for r in PeriodReopening.objects.filter(
+            revoked_at__isnull=True, period_id__in={r.period_id for r in reports}
+        )
+        if r.until is None or r.until >= today
+    }
+    people = selectors.unit_people({r.unit_id for r in reports})
+    outgoing = []
+    for report in reports:
+        # In a closed period the unit cannot resubmit unless the office reopened it: no point chasing.
+        if report.period.is_closed and (report.period_id, report.unit_id) not in reopened:
+            continue
+        returned_at = _returned_at(report)
+        context = {
+            "report": report,
+            "unit": report.unit,
+            "task": report.task,
+            "period": report.period,
+            "reason": report.return_reason,
+            "returned_on": timezone.localdate(returned_at),
+            "days_since": (today - timezone.localdate(returned_at)).days,
+        }
+        for user in people.get(report.unit_id, selectors.UnitPeople()).liaisons:
+            sent = _send_once(
+                recipient=user,
+                period=report.period,
+                kind=Kind.RETURNED_REMINDER,
+                key=timezone.localtime(returned_at).strftime("%Y%m%dT%H%M%S"),
+                report=report,
+                context=context,
+                url=report_url(report),
+            )
+            if sent:
+                outgoing.append(sent)
+                counts["returned_reminder"] += 1
+    return outgoing
+
+
+def _period_messages(period: ReportingPeriod, today: dt.date, counts: Counter) -> list[Outgoing]:
+    days = (period.due_on - today).days
+    stage = reminder_stage(days)
+    overdue = days < 0
+    digest = days <= DIGEST_DAYS_BEFORE_DUE
+    if stage is None and not overdue and not digest:
+        return []
+    gaps = selectors.period_gaps(period)
+    behind = [g for g in gaps if g.missing]
+    people = selectors.unit_people(g.unit.pk for g in behind)
+    base = {"period": period, "due_on": period.due_on, "today": today, "days_left": days, "days_overdue": -days}
+    outgoing: list[Outgoing] = []
+    for gap in behind:
+        unit_people = people.get(gap.unit.pk, selectors.UnitPeople())
+        context = {**base, "unit": gap.unit, "gap": gap, "missing": gap.missing}
+        if stage is not None:
+            for user in unit_people.liaisons:
+                sent = _send_once(
+                    recipient=user,
+                    period=period,
+                    kind=Kind.DUE_REMINDER,
+                    key=str(stage),
+                    context={**context, "stage": stage},
+                    url=period_url(),
+                )
+                if sent:
+                    outgoing.append(sent)
+                    counts["due_reminder"] += 1
+        if overdue:
+            for user in unit_people.liaisons + unit_people.leaders:
+                sent = _send_once(
+                    recipient=user,
+                    period=period,
+                    kind=Kind.OVERDUE,
+                    context={**context, "is_leader": user in unit_people.leaders},
+                    url=period_url(),
+                )
+                if sent:
+                    outgoing.append(sent)
+                    counts["overdue"] += 1
+    if digest:
+        waiting = selectors.waiting_for_review(period)
+        if behind or waiting:
+            context = {
+                **base,
+                "behind": behind,
+                "overdue": overdue,
+                "waiting": waiting,
+                "expected_total": sum(g.expected for g in gaps),
+                "reported_total": sum(g.reported for g in gaps),
+                "review_url": absolute(review_queue_url()),
+            }
+            for user in selectors.office_users():
+                sent = _send_once(
+                    recipient=user,
+                    period=period,
+                    kind=Kind.OFFICE_DIGEST,
+                    key=today.isoformat(),
+                    context=context,
+                    url=bulletin_url(period),
+                )
+                if sent:
+                    outgoing.append(sent)
+                    counts["office_digest"] += 1
+    return outgoing
+
+
+def reminders_send_daily(*, today: dt.date | None = None) -> dict[str, int]:
+    """The daily job: reminders before the due date, overdue notices after it, returned-report reminders
+    and the office's digest, for every open period of the active campaign. Safe to run any number of
+    times a day: what was sent is recorded first, and sent only once.
+    """
+    today = today or timezone.localdate()
+    counts: Counter = Counter()
+    outgoing: list[Outgoing] = []
+    periods = ReportingPeriod.objects.filter(
+        state=ReportingPeriod.State.OPEN, campaign__is_active=True
+    ).select_related("campaign")
+    for period in periods:
+        outgoing += _period_messages(period, today, counts)
+    outgoing += _returned_reminders(today, counts)
+    counts["emails"] = send_emails(outgoing)
+    return {
+        key: counts[key]
+        for key in ("due_reminder", "overdue", "returned_reminder", "office_digest", "emails")
+    }
+
+
+# ----------------------------------------------------------------------------------------- inbox writes
+
+
+def notification_mark_read(*, user, notification_id: int) -> Notification:
+    """Mark one of the person's own messages read; someone else's is "not found", not "forbidden"."""
+    notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
+    if notification is None:
+        raise NotFound("没有这条消息。")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def preference_for(user) -> NotificationPreference:
+    """The person's settings; not stored until changed (the default is e-mail on)."""
+    pref = NotificationPreference.objects.filter(user=user).first()
+    return pref or NotificationPreference(user=user)
+
+
+def preference_set(*, user, email_enabled: bool) -> NotificationPreference:
+    pref, _ = NotificationPreference.objects.update_or_create(
+        user=user, defaults={"email_enabled": email_enabled}
+    )
+    return pref

@@ -97,6 +97,7 @@ class ProgressReport(models.Model):
         indexes = [
             models.Index(fields=["period", "state"]),
             models.Index(fields=["unit", "period"]),
+            models.Index(fields=["state", "submitted_at"]),
         ]
 
     def __str__(self) -> str:
@@ -105,6 +106,19 @@ class ProgressReport(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.state in self.EDITABLE_STATES
+
+    @property
+    def is_locked(self) -> bool:
+        return self.state == self.State.APPROVED
+
+    @property
+    def is_late(self) -> bool:
+        """First submitted after the end of the period's due day (local time)."""
+        if self.first_submitted_at is None:
+            return False
+        from django.utils import timezone
+
+        return timezone.localdate(self.first_submitted_at) > self.period.due_on
 
     @property
     def is_reported(self) -> bool:
@@ -134,6 +148,12 @@ class MetricValue(models.Model):
     def __str__(self) -> str:
         return f"{self.metric.name} {self.value}"
 
+    @property
+    def is_unusual(self) -> bool:
+        """Far above what a unit usually reports in a quarter: shown to the reviewer, never refused."""
+        limit = self.metric.typical_max
+        return limit is not None and self.value > limit
+
 
 def evidence_upload_to(instance: Evidence, filename: str) -> str:
     report = instance.report
@@ -150,6 +170,7 @@ class Evidence(models.Model):
     )
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.FILE)
     file = models.FileField(_("文件"), upload_to=evidence_upload_to, max_length=300, blank=True)
+    thumbnail = models.FileField(_("缩略图"), upload_to="evidence/thumbs/", max_length=300, blank=True)
     original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
     content_type = models.CharField(_("文件类型"), max_length=100, blank=True)
     size = models.PositiveBigIntegerField(_("大小（字节）"), default=0)
@@ -181,6 +202,10 @@ class Evidence(models.Model):
     def is_pdf(self) -> bool:
         return self.content_type == "application/pdf"
 
+    @property
+    def is_link(self) -> bool:
+        return self.kind == self.Kind.LINK
+
 
 class ReportEvent(models.Model):
     """The report's history. Rows are only ever added."""
@@ -193,6 +218,7 @@ class ReportEvent(models.Model):
         APPROVED = "approved", _("审核通过")
         EVIDENCE_ADDED = "evidence_added", _("添加佐证材料")
         EVIDENCE_REMOVED = "evidence_removed", _("删除佐证材料")
+        REOPENED = "reopened", _("开放补报")
 
     report = models.ForeignKey(
         ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="events"
@@ -252,9 +278,22 @@ class PeriodReopening(models.Model):
     def __str__(self) -> str:
         return f"{self.period} · {self.unit}"
 
+    @classmethod
+    def active_q(cls, today) -> models.Q:
+        """Reopenings in force on ``today``: not revoked, and not past their end date."""
+        return models.Q(revoked_at__isnull=True) & (models.Q(until__isnull=True) | models.Q(until__gte=today))
+
+    def is_active(self, today) -> bool:
+        return self.revoked_at is None and (self.until is None or self.until >= today)
+
 
 class Compilation(models.Model):
-    """A compiled document built by a background job; its progress lives here, not in Celery."""
+    """A compiled document built by a background job; its progress lives here, not in Celery.
+
+    ``attempts`` doubles as the run's ticket: a job that claimed attempt N writes progress and the result
+    only while the row still says N, so a superseded run (a re-delivered message after a worker died)
+    can never overwrite the newer one.
+    """
 
     class Kind(models.TextChoices):
         QUARTERLY = "quarterly", _("季度汇总")
@@ -274,8 +313,24 @@ class Compilation(models.Model):
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
 
+    FINISHED_STATES = {State.DONE, State.FAILED}
+    EXTENSIONS = {"pdf": "pdf", "xlsx": "xlsx", "docx": "docx"}
+    CONTENT_TYPES = {
+        "pdf": "application/pdf",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }
+
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     format = models.CharField(_("格式"), max_length=10, choices=Format.choices)
+    campaign = models.ForeignKey(
+        "campaign.Campaign",
+        verbose_name=_("创建活动"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="compilations",
+    )
     period = models.ForeignKey(
         "campaign.ReportingPeriod",
         verbose_name=_("报告期"),
@@ -307,8 +362,12 @@ class Compilation(models.Model):
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     stage = models.CharField(_("阶段"), max_length=100, blank=True)
     file = models.FileField(_("文件"), upload_to="compilations/%Y/%m/", max_length=300, blank=True)
+    size = models.PositiveBigIntegerField(_("文件大小（字节）"), default=0)
     error = models.TextField(_("错误信息"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    automatic = models.BooleanField(
+        _("自动生成"), default=False, help_text=_("报告期截止后由定时任务自动生成")
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("申请人"),
@@ -320,11 +379,68 @@ class Compilation(models.Model):
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    purged_at = models.DateTimeField(
+        _("文件清理时间"), null=True, blank=True, help_text=_("超过保存期限后文件被删除的时间")
+    )
 
     class Meta:
         verbose_name = _("汇编")
         verbose_name_plural = _("汇编")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="compilation_progress_max_100"),
+            # One automatic summary per closed period and format: the beat job may run twice at once.
+            models.UniqueConstraint(
+                fields=["period", "kind", "format"],
+                condition=models.Q(automatic=True),
+                name="unique_automatic_compilation",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "started_at"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}（{self.get_format_display()}）#{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in self.FINISHED_STATES
+
+    @property
+    def is_done(self) -> bool:
+        return self.state == self.State.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.state == self.State.FAILED
+
+    @property
+    def has_file(self) -> bool:
+        return self.is_done and bool(self.file) and self.purged_at is None
+
+    @property
+    def content_type(self) -> str:
+        return self.CONTENT_TYPES[self.format]
+
+    @property
+    def scope_label(self) -> str:
+        """What the document covers, in words: 2024年第三季度 / 市委宣传部 · 2024年第三季度 / 2024年度."""
+        parts = []
+        if self.unit_id:
+            parts.append(self.unit.name)
+        if self.task_id:
+            parts.append(f"任务{self.task.number}")
+        if self.period_id:
+            parts.append(self.period.label)
+        if self.year:
+            parts.append(f"{self.year}年度")
+        if not parts:
+            parts.append("全部报告期")
+        return " · ".join(parts)
+
+    @property
+    def title(self) -> str:
+        return f"{self.scope_label} {self.get_kind_display()}"
+
+    @property
+    def download_name(self) -> str:
+        return f"{self.title.replace(' · ', '-').replace(' ', '-')}.{self.EXTENSIONS[self.format]}"

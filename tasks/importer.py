@@ -450,7 +450,8 @@ SUBJECT_END = re.compile(
     r"每年|每学年|每学期|每半年|每季度|每月|年均|[到至在于]\d{4}\s*年|\d{4}\s*年(?:底|末)|不少于|至少|不低于"
     r"|打造|建成|建设|创建|培育|命名|开展|(?<!党)组织|举办|安排|召开|新建|设立|开设|\d"
 )
-CITY_SUBJECTS = {"市上", "市级", "全市", "市本级"}
+# The plan's own level as a whole: 市上 in a city's plan, 县上/全县 in a county's.
+CITY_SUBJECTS = {"市上", "市级", "全市", "市本级", "县上", "全县", "县级", "区上", "全区"}
 CITY_DISTRICT_SUBJECTS = {"市区联合", "市区共同", "市、区联合", "市区合力"}
 ALL_COUNTIES = re.compile(r"各县\((?:市、?区|区、?市|市|区)\)|各县市区|各县区|各县市")
 OTHER_COUNTIES = re.compile(r"(?:其他|其余)县(?:\((.+?)\))?")
@@ -518,6 +519,7 @@ def _metric_for(segment: str, clause_rest: str, uom: str) -> str | None:
 
 def _subject(clause: str) -> tuple[str, str]:
     """'崆峒区、华亭市打造示范点3个以上' → ('崆峒区、华亭市', '打造示范点3个以上')."""
+    clause = re.sub(r"^(?:[(（]\d{1,3}[)）]|\d{1,3}[)）.．、]|[①-⑳])\s*", "", clause)  # a sub-item's number
     clause = re.sub(r"^(?:其中|同时|并且|并|力争|确保|要|积极)", "", clause)
     m = SUBJECT_END.search(clause)
     if not m:

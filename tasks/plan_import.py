@@ -17,9 +17,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
 
+from campaign.dates import quarter_of
 from campaign.errors import DomainError, PermissionDenied
 from campaign.models import Campaign, Phase, ReportingPeriod
-from campaign.dates import quarter_of
 from units.access import get_access
 from units.models import Unit
 
@@ -67,7 +67,15 @@ ABBREVIATIONS: list[tuple[str, str]] = [
     ("融媒体中心", "融媒体中心"),
 ]
 # What a responsibility clause appends to a place's name: the place's party committee and government.
-GOVERNMENT_SUFFIXES = ("党委和人民政府", "党委和政府", "党委、政府", "党委政府", "党工委和管委会", "党工委、管委会", "人民政府")
+GOVERNMENT_SUFFIXES = (
+    "党委和人民政府",
+    "党委和政府",
+    "党委、政府",
+    "党委政府",
+    "党工委和管委会",
+    "党工委、管委会",
+    "人民政府",
+)
 ALL_COUNTIES = re.compile(r"各县\((?:市、?区|区、?市|市|区)\)|各县市区|各县区|各县市")
 
 
@@ -289,7 +297,9 @@ def plan_preview(
     ends_on = ends_on or parsed.ends_on
     notices = []
     if Campaign.objects.filter(document_title=parsed.document_title).exists():
-        notices.append(f"系统中已有依据《{parsed.document_title}》建立的创建活动，确认后将另建一个新的创建活动。")
+        notices.append(
+            f"系统中已有依据《{parsed.document_title}》建立的创建活动，确认后将另建一个新的创建活动。"
+        )
     periods = _quarters(starts_on, ends_on) if starts_on and ends_on and starts_on <= ends_on else []
     return Preview(
         parsed=parsed,
@@ -308,14 +318,14 @@ def plan_preview(
 # Writing
 
 
-def _check_mapping(mapping: dict, unmatched: list[str], directory: UnitDirectory) -> dict[str, dict]:
+def _check_mapping(mapping: dict, matches: dict[str, NameMatch], unmatched: list[str]) -> dict[str, dict]:
     if unmatched:
         raise DomainError(
             "以下单位名称还没有对应到系统中的单位："
             + "、".join(unmatched)
             + "。请为每个名称选择已有单位、新建单位或忽略。"
         )
-    creates = {raw: c for raw, c in mapping.items() if (c or {}).get("action") == "create"}
+    creates = {raw: mapping[raw] for raw, found in matches.items() if found.how == "新建"}
     codes = set(Unit.objects.values_list("code", flat=True))
     names = set(Unit.objects.values_list("name", flat=True))
     seen: set[str] = set()
@@ -323,7 +333,9 @@ def _check_mapping(mapping: dict, unmatched: list[str], directory: UnitDirectory
         code = (choice.get("code") or "").strip()
         name = (choice.get("name") or raw).strip()
         if not CODE.match(code):
-            raise DomainError(f"新建单位“{name}”的代码“{code}”无效：只能使用小写英文字母、数字和短横线，最长40个字符。")
+            raise DomainError(
+                f"新建单位“{name}”的代码“{code}”无效：只能使用小写英文字母、数字和短横线，最长40个字符。"
+            )
         if code in codes or code in seen:
             raise DomainError(f"新建单位“{name}”的代码“{code}”已被使用，请换一个。")
         if name in names:
@@ -359,7 +371,7 @@ def plan_import(
     with transaction.atomic():
         directory = UnitDirectory(parsed.city)
         matches, unmatched = match_names(parsed, mapping, directory)
-        creates = _check_mapping(mapping, unmatched, directory)
+        creates = _check_mapping(mapping, matches, unmatched)
         rows = _task_rows(parsed, matches, directory)
 
         units: dict[Ref, Unit] = dict(directory.by_id)

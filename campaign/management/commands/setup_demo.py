@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management import BaseCommand, CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
@@ -101,14 +102,16 @@ class Command(BaseCommand):
     def _accounts(self, password: str) -> list[tuple[str, str]]:
         User = get_user_model()
         created: list[tuple[str, str]] = []
+        # One hash for all demo accounts: they share a known password anyway, and hashing ~60 times
+        # would make the quick start wait half a minute.
+        hashed = make_password(password)
 
         def account(username: str, surname: str, given: str, *, is_staff: bool = False):
-            user, new = User.objects.get_or_create(
+            user, _ = User.objects.get_or_create(
                 username=username, defaults={"last_name": surname, "first_name": given, "is_staff": is_staff}
             )
-            if new or not user.check_password(password):
-                user.set_password(password)
-                user.save()
+            user.password = hashed  # re-running resets demo passwords to the printed one
+            user.save(update_fields=["password"])
             return user
 
         office = account("office", "张", "晓燕", is_staff=True)
