@@ -39,6 +39,7 @@ def sections_with_tasks(campaign) -> list[Section]:
     sections = list(Section.objects.filter(campaign=campaign).order_by("order"))
     by_section: dict[int, list[Task]] = {s.pk: [] for s in sections}
     for task in tasks_with_details(campaign):
+        task.named_responsibilities = [r for r in task.responsibilities.all() if not r.by_rule]
         by_section[task.section_id].append(task)
     for section in sections:
         section.task_list = by_section[section.pk]

@@ -1,0 +1,24 @@
+# The production image: gunicorn for the web, the same image for the Celery worker and beat.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    VAR_DIR=/app/var MEDIA_ROOT=/app/var/media STATIC_ROOT=/app/var/static
+
+# CJK fonts and HarfBuzz subsetting for the PDFs; Pango for WeasyPrint; poppler for PDF checks.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 \
+    libpangoft2-1.0-0 poppler-utils \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml ./
+# pyproject.toml lists the runtime dependencies; the project itself is not a package.
+RUN pip install --upgrade pip && pip install .
+COPY . .
+RUN useradd --create-home portal && mkdir -p /app/var && chown -R portal /app/var
+USER portal
+# collectstatic needs settings that import; these placeholders are not used at run time.
+RUN SECRET_KEY=build-only DEBUG=0 ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
+
+EXPOSE 8000
+CMD ["gunicorn", "campaign.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
