@@ -12,6 +12,7 @@ NAV = [
     ("实施方案", "plan", "all"),
     ("单位", "units:directory", "all"),
     ("汇编下载", "compilations:list", "all"),
+    ("逾期通报", "notifications:bulletin", "office"),
     ("导入方案", "plan_import:upload", "office"),
 ]
 

@@ -60,6 +60,17 @@ class Notification(models.Model):
     def is_read(self) -> bool:
         return self.read_at is not None
 
+    PREVIEW_LINES = 5
+
+    @property
+    def text_head(self) -> str:
+        """The first lines, for the inbox; a digest listing 55 units folds the rest away."""
+        return "\n".join(self.text.splitlines()[: self.PREVIEW_LINES])
+
+    @property
+    def text_rest(self) -> str:
+        return "\n".join(self.text.splitlines()[self.PREVIEW_LINES :])
+
 
 class NotificationPreference(models.Model):
     user = models.OneToOneField(
@@ -82,8 +93,9 @@ class Delivery(models.Model):
     """A scheduled message that has been sent: inserted *before* sending, so a second job run (or a second
     beat process) hits the unique constraint and sends nothing.
 
-    ``key`` tells apart the sends of one kind: the reminder stage ("7", "3", "1"), the day of a digest, or
-    the moment a report was returned (a report returned twice gets a reminder per return).
+    ``key`` tells apart the sends of one kind to one person: the unit and reminder stage ("u12:7"; a person
+    may be liaison of two units), the unit of an overdue notice ("u12"), the day of a digest, or the moment
+    a report was returned (a report returned twice gets a reminder per return).
     """
 
     user = models.ForeignKey(
@@ -103,7 +115,12 @@ class Delivery(models.Model):
         related_name="+",
     )
     notification = models.ForeignKey(
-        Notification, verbose_name=_("消息"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Notification,
+        verbose_name=_("消息"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
 

@@ -49,7 +49,9 @@ def period_gaps(period: ReportingPeriod) -> list[UnitGap]:
     A draft or a returned report is not reported.
     """
     reported = set(
-        ProgressReport.objects.filter(period=period, state__in=REPORTED_STATES).values_list("unit_id", "task_id")
+        ProgressReport.objects.filter(period=period, state__in=REPORTED_STATES).values_list(
+            "unit_id", "task_id"
+        )
     )
     gaps: dict[int, UnitGap] = {}
     responsibilities = (
@@ -186,7 +188,7 @@ def bulletin_for(period: ReportingPeriod, *, today: dt.date | None = None) -> Bu
     )
 
 
-def bulletin_periods(*, today: dt.date | None = None) -> list[ReportingPeriod]:
+def bulletin_periods() -> list[ReportingPeriod]:
     """Periods a bulletin can be produced for: the ones open or closed (not those still to come)."""
     return list(
         ReportingPeriod.objects.filter(campaign__is_active=True)

@@ -38,6 +38,8 @@ EMAILED_KINDS = {
     Kind.OFFICE_DIGEST,
 }
 DIGEST_DAYS_BEFORE_DUE = 7
+EMAIL_RETRY_HOURS = 48
+EMAIL_RETRY_MIN_AGE_MINUTES = 10
 
 
 # --------------------------------------------------------------------------------------------- links
@@ -96,7 +98,9 @@ class Outgoing:
 
 def _create(*, recipient, kind: str, context: dict, url: str) -> Outgoing:
     title, text, ctx = _render(kind, recipient, {**context, "url": url})
-    notification = Notification.objects.create(recipient=recipient, kind=kind, title=title, text=text, url=url)
+    notification = Notification.objects.create(
+        recipient=recipient, kind=kind, title=title, text=text, url=url
+    )
     return Outgoing(notification, ctx)
 
 
@@ -111,48 +115,100 @@ def _email_opt_outs(user_ids) -> set[int]:
     )
 
 
-def send_emails(outgoing: list[Outgoing]) -> int:
-    """E-mail the messages whose kind is e-mailed, to people with an address who have not turned it off.
+def _wants_email(notifications: list[Notification]) -> list[Notification]:
+    candidates = [n for n in notifications if n.kind in EMAILED_KINDS and (n.recipient.email or "").strip()]
+    opted_out = _email_opt_outs({n.recipient_id for n in candidates})
+    return [n for n in candidates if n.recipient_id not in opted_out]
 
-    Runs after the rows are committed. A failed send is logged and leaves ``emailed_at`` empty; the
-    message stays in the inbox, and the delivery row still stops a second send of the reminder.
+
+def _deliver(items: list[tuple[Notification, dict | None]]) -> int:
+    """Send each message once: claim it by setting ``emailed_at`` where it is still empty (a conditional
+    update, so two job runs cannot both send it), send, and give the claim back if the send fails so a
+    later run retries. ``None`` as context means a retry: the stored title and text are sent as they are.
     """
-    wanted = [
-        o
-        for o in outgoing
-        if o.notification.kind in EMAILED_KINDS and (o.notification.recipient.email or "").strip()
-    ]
-    if not wanted:
+    if not items:
         return 0
-    opted_out = _email_opt_outs(o.notification.recipient_id for o in wanted)
-    wanted = [o for o in wanted if o.notification.recipient_id not in opted_out]
-    if not wanted:
+    try:
+        connection = get_connection()
+        connection.open()
+    except Exception:  # noqa: BLE001 - a mail misconfiguration must not lose the inbox messages
+        log.exception("无法连接邮件服务器，%s 封邮件留待下次发送", len(items))
         return 0
     sent = 0
-    connection = get_connection()
     try:
-        connection.open()
-        for item in wanted:
-            n = item.notification
-            ctx = {**item.context, "for_email": True}
-            message = EmailMultiAlternatives(
-                subject=n.title,
-                body=render_to_string(f"emails/{n.kind}/body.txt", ctx).strip() + "\n",
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[n.recipient.email.strip()],
-                connection=connection,
-            )
-            message.attach_alternative(render_to_string(f"emails/{n.kind}/body.html", ctx), "text/html")
+        for n, context in items:
+            if not Notification.objects.filter(pk=n.pk, emailed_at__isnull=True).update(
+                emailed_at=timezone.now()
+            ):
+                continue  # another run has it
             try:
-                message.send()
+                _message(n, context, connection).send()
             except Exception:  # noqa: BLE001 - one bad address or a flaky relay must not stop the others
                 log.exception("发送邮件失败：消息 %s 至 %s", n.pk, n.recipient.email)
+                Notification.objects.filter(pk=n.pk).update(emailed_at=None)
                 continue
-            Notification.objects.filter(pk=n.pk).update(emailed_at=timezone.now())
             sent += 1
     finally:
         connection.close()
     return sent
+
+
+def _message(n: Notification, context: dict | None, connection) -> EmailMultiAlternatives:
+    if context is None:
+        # A retry: the context the templates had is gone; the stored text is what the inbox shows.
+        context = {
+            "recipient": n.recipient,
+            "recipient_name": display_name(n.recipient),
+            "portal_name": settings.PORTAL_NAME,
+            "absolute_url": absolute(n.url),
+            "stored_text": n.text,
+        }
+        kind = "_stored"
+    else:
+        kind = n.kind
+    ctx = {**context, "for_email": True}
+    message = EmailMultiAlternatives(
+        subject=n.title,
+        body=render_to_string(f"emails/{kind}/body.txt", ctx).strip() + "\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[n.recipient.email.strip()],
+        connection=connection,
+    )
+    message.attach_alternative(render_to_string(f"emails/{kind}/body.html", ctx), "text/html")
+    return message
+
+
+def send_emails(outgoing: list[Outgoing]) -> int:
+    """E-mail the new messages whose kind is e-mailed, to people with an address who have not turned it off.
+
+    Runs after the rows are committed. A failed send is logged and left for ``send_pending_emails``; the
+    message is in the inbox either way, and the delivery row still stops a second reminder.
+    """
+    contexts = {o.notification.pk: o.context for o in outgoing}
+    wanted = _wants_email([o.notification for o in outgoing])
+    return _deliver([(n, contexts[n.pk]) for n in wanted])
+
+
+def send_pending_emails(*, exclude: set[int] | frozenset = frozenset()) -> int:
+    """Retry e-mails that failed (relay down, misconfiguration) within the last EMAIL_RETRY_HOURS.
+
+    Messages younger than a few minutes are left alone: a run working at the same moment is still about
+    to send them with their full templates.
+    """
+    now = timezone.now()
+    pending = list(
+        Notification.objects.filter(
+            kind__in=EMAILED_KINDS,
+            emailed_at__isnull=True,
+            created_at__gte=now - dt.timedelta(hours=EMAIL_RETRY_HOURS),
+            created_at__lte=now - dt.timedelta(minutes=EMAIL_RETRY_MIN_AGE_MINUTES),
+        )
+        .exclude(pk__in=list(exclude))
+        .exclude(recipient__email="")
+        .select_related("recipient")
+        .order_by("pk")
+    )
+    return _deliver([(n, None) for n in _wants_email(pending)])
 
 
 def _send_after_commit(outgoing: list[Outgoing]) -> None:
@@ -246,15 +302,21 @@ def _send_once(
     report: ProgressReport | None = None,
     context: dict,
     url: str,
+    done: set[tuple],
 ) -> Outgoing | None:
     """Claim the (person, period, kind, key[, report]) slot, then raise the message; None if already sent.
 
     The claim is an INSERT under a unique constraint, so two job runs or two beat processes racing each
-    other cannot both pass: the second waits for the first's commit and then fails the insert.
+    other cannot both pass: the second waits for the first's commit and then fails the insert. ``done``
+    (what was recorded before this run started) only spares the database the inserts bound to fail.
     """
+    if (recipient.pk, period.pk, kind, key, report.pk if report else None) in done:
+        return None
     try:
         with transaction.atomic():
-            delivery = Delivery.objects.create(user=recipient, period=period, kind=kind, key=key, report=report)
+            delivery = Delivery.objects.create(
+                user=recipient, period=period, kind=kind, key=key, report=report
+            )
             outgoing = _create(recipient=recipient, kind=kind, context=context, url=url)
             delivery.notification = outgoing.notification
             delivery.save(update_fields=["notification"])
@@ -267,7 +329,7 @@ def _returned_at(report: ProgressReport) -> dt.datetime:
     return report.reviewed_at or report.updated_at
 
 
-def _returned_reminders(today: dt.date, counts: Counter) -> list[Outgoing]:
+def _returned_reminders(today: dt.date, counts: Counter, done: set[tuple]) -> list[Outgoing]:
     """Returned reports not resubmitted within RETURNED_REMINDER_AFTER_DAYS, where the unit can still act."""
     after = dt.timedelta(days=settings.RETURNED_REMINDER_AFTER_DAYS)
     reports = [
@@ -307,6 +369,7 @@ def _returned_reminders(today: dt.date, counts: Counter) -> list[Outgoing]:
         }
         for user in people.get(report.unit_id, selectors.UnitPeople()).liaisons:
             sent = _send_once(
+                done=done,
                 recipient=user,
                 period=report.period,
                 kind=Kind.RETURNED_REMINDER,
@@ -321,7 +384,9 @@ def _returned_reminders(today: dt.date, counts: Counter) -> list[Outgoing]:
     return outgoing
 
 
-def _period_messages(period: ReportingPeriod, today: dt.date, counts: Counter) -> list[Outgoing]:
+def _period_messages(
+    period: ReportingPeriod, today: dt.date, counts: Counter, done: set[tuple]
+) -> list[Outgoing]:
     days = (period.due_on - today).days
     stage = reminder_stage(days)
     overdue = days < 0
@@ -331,7 +396,13 @@ def _period_messages(period: ReportingPeriod, today: dt.date, counts: Counter) -
     gaps = selectors.period_gaps(period)
     behind = [g for g in gaps if g.missing]
     people = selectors.unit_people(g.unit.pk for g in behind)
-    base = {"period": period, "due_on": period.due_on, "today": today, "days_left": days, "days_overdue": -days}
+    base = {
+        "period": period,
+        "due_on": period.due_on,
+        "today": today,
+        "days_left": days,
+        "days_overdue": -days,
+    }
     outgoing: list[Outgoing] = []
     for gap in behind:
         unit_people = people.get(gap.unit.pk, selectors.UnitPeople())
@@ -339,10 +410,11 @@ def _period_messages(period: ReportingPeriod, today: dt.date, counts: Counter) -
         if stage is not None:
             for user in unit_people.liaisons:
                 sent = _send_once(
+                    done=done,
                     recipient=user,
                     period=period,
                     kind=Kind.DUE_REMINDER,
-                    key=str(stage),
+                    key=f"u{gap.unit.pk}:{stage}",
                     context={**context, "stage": stage},
                     url=period_url(),
                 )
@@ -350,11 +422,14 @@ def _period_messages(period: ReportingPeriod, today: dt.date, counts: Counter) -
                     outgoing.append(sent)
                     counts["due_reminder"] += 1
         if overdue:
-            for user in unit_people.liaisons + unit_people.leaders:
+            recipients = list(dict.fromkeys(unit_people.liaisons + unit_people.leaders))
+            for user in recipients:
                 sent = _send_once(
+                    done=done,
                     recipient=user,
                     period=period,
                     kind=Kind.OVERDUE,
+                    key=f"u{gap.unit.pk}",
                     context={**context, "is_leader": user in unit_people.leaders},
                     url=period_url(),
                 )
@@ -375,6 +450,7 @@ def _period_messages(period: ReportingPeriod, today: dt.date, counts: Counter) -
             }
             for user in selectors.office_users():
                 sent = _send_once(
+                    done=done,
                     recipient=user,
                     period=period,
                     kind=Kind.OFFICE_DIGEST,
@@ -399,10 +475,16 @@ def reminders_send_daily(*, today: dt.date | None = None) -> dict[str, int]:
     periods = ReportingPeriod.objects.filter(
         state=ReportingPeriod.State.OPEN, campaign__is_active=True
     ).select_related("campaign")
+    done = set(
+        Delivery.objects.filter(period__state=ReportingPeriod.State.OPEN).values_list(
+            "user_id", "period_id", "kind", "key", "report_id"
+        )
+    )
     for period in periods:
-        outgoing += _period_messages(period, today, counts)
-    outgoing += _returned_reminders(today, counts)
+        outgoing += _period_messages(period, today, counts, done)
+    outgoing += _returned_reminders(today, counts, done)
     counts["emails"] = send_emails(outgoing)
+    counts["emails"] += send_pending_emails(exclude={o.notification.pk for o in outgoing})
     return {
         key: counts[key]
         for key in ("due_reminder", "overdue", "returned_reminder", "office_digest", "emails")

@@ -88,13 +88,13 @@ def _pending(request) -> ParsedPlan | None:
         return None
 
 
-def _mapping_from_post(post, unmatched: list[str]) -> dict[str, dict]:
+def _mapping_from_post(post) -> dict[str, dict]:
     """The office's decision for each name that matched no unit, as posted by the preview form."""
     mapping: dict[str, dict] = {}
-    for i in range(len(unmatched) + 50):
-        name = post.get(f"name_{i}")
-        if name is None:
-            break
+    for key in post:
+        if not key.startswith("name_"):
+            continue
+        i, name = key[len("name_") :], post[key]
         choice = post.get(f"choice_{i}", "")
         if choice == "skip":
             mapping[name] = {"action": "skip"}
@@ -130,8 +130,7 @@ def preview(request):
     starts_on = ends_on = None
     activate = False
     if request.method == "POST":
-        base = plan_preview(parsed=parsed)
-        mapping = _mapping_from_post(request.POST, base.unmatched)
+        mapping = _mapping_from_post(request.POST)
         starts_on = _date(request.POST.get("starts_on"))
         ends_on = _date(request.POST.get("ends_on"))
         activate = request.POST.get("activate") == "on"

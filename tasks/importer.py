@@ -23,7 +23,6 @@ import calendar
 import datetime as dt
 import io
 import re
-import zipfile
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
@@ -214,8 +213,6 @@ def _docx_text(data: bytes) -> str:
         raise bad
     try:
         document = Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise bad from exc
     except Exception as exc:  # python-docx raises several types for a zip that is not a Word document
         raise bad from exc
     lines: list[str] = []
@@ -394,6 +391,8 @@ def _split_clause(body: str) -> tuple[str, list[str]]:
         start = m.start()
         if start > 0 and body[start - 1] in OPEN:
             start -= 1
+        elif start > 0 and body[start - 1] not in "。；;.!！?？ ":
+            continue  # "明确责任单位和责任人" is a sentence, not a clause
         clause = body[m.start() : len(body)]
         names = _clause_names(clause)
         if not names:
@@ -664,7 +663,8 @@ def parse_plan_text(text: str) -> ParsedPlan:
     goal = ""
     for start, end in parts:
         if GOAL_HEADINGS.search(classified[start].body) and start + 1 < end:
-            goal = lines[start + 1]
+            paragraphs = [c.body for c in classified[start + 1 : end] if c.level == "plain"]
+            goal = paragraphs[0] if paragraphs else classified[start + 1].body
             break
 
     phases: list[ParsedPhase] = []
@@ -675,7 +675,8 @@ def parse_plan_text(text: str) -> ParsedPlan:
     task_parts = [
         (s, e)
         for s, e in parts
-        if TASK_HEADINGS.search(classified[s].body) and not NOT_TASKS.search(classified[s].body)
+        if "任务" in classified[s].body
+        or (TASK_HEADINGS.search(classified[s].body) and not NOT_TASKS.search(classified[s].body))
     ]
     section_level_override = None
     if task_parts:
@@ -699,8 +700,6 @@ def parse_plan_text(text: str) -> ParsedPlan:
         region = [line for s, e in task_parts for line in classified[s:e]]
         if not any(line.level == "paren_cn" for line in region):
             section_level_override = "top"
-        else:
-            region = [line for s, e in task_parts for line in classified[s + 1 : e]]
     else:
         region = classified[body_start:]
 
@@ -770,7 +769,7 @@ def _phases(lines: list[_Line], skipped: list[Skipped]) -> list[ParsedPhase]:
         head = text[: m.start()].rstrip("(（:： ")
         name = re.split(r"[(（:：，,。]", head, maxsplit=1)[0].strip() or f"第{len(phases) + 1}阶段"
         tail = text[m.end() :]
-        description = re.sub(r"^[)）]?\s*[:：]?\s*", "", tail).strip()
+        description = re.sub(r"^[)）]?\s*[:：。.,，]?\s*", "", tail).strip()
         phases.append(ParsedPhase(len(phases) + 1, name[:50], dates[0], dates[1], description))
     return phases
 
@@ -803,6 +802,7 @@ def _sections_and_tasks(
             and len(line.body) <= 60
             and "。" not in line.body
             and not RESP_WORD.search(line.body)
+            and not RULE.search(line.body)
             and k + 1 < len(region)
             and region[k + 1].level == task_level
         )

@@ -447,9 +447,9 @@ def test_three_levels_of_numbering_keep_sub_items_in_their_task_and_report_the_r
     parsed = parse_plan_text(THREE_LEVELS)
 
     assert parsed.issued_on == dt.date(2024, 3, 1)
-    assert [(p.name, p.starts_on, p.ends_on) for p in parsed.phases] == [
-        ("部署阶段", dt.date(2024, 3, 1), dt.date(2024, 4, 30)),
-        ("实施阶段", dt.date(2024, 5, 1), dt.date(2026, 6, 30)),
+    assert [(p.name, p.starts_on, p.ends_on, p.description) for p in parsed.phases] == [
+        ("部署阶段", dt.date(2024, 3, 1), dt.date(2024, 4, 30), "印发方案。"),
+        ("实施阶段", dt.date(2024, 5, 1), dt.date(2026, 6, 30), "全面推进。"),
     ]
     assert [s.title for s in parsed.sections] == ["强化思想引领", "促进交往交流交融"]
     first, second, third = parsed.tasks
@@ -704,3 +704,45 @@ def test_command_reports_a_bad_file_in_chinese_and_creates_nothing(plan, tmp_pat
 
     assert str(exc.value) == "上传的文件是图片，不是实施方案文档。请上传 Word(.docx) 或文本(.txt) 文件。"
     assert counts() == before
+
+
+def test_a_section_heading_printed_without_any_number_is_recognised_and_numbered():
+    text = (
+        "测试市某项工作实施方案\n三、主要任务\n（一）第一部分\n1.甲任务。做好工作。\n"
+        "大力开展“八进”活动,推动创建工作提质增效\n2.乙任务。继续做好。\n"
+    )
+
+    parsed = parse_plan_text(text)
+
+    assert [(s.numeral, s.title, s.short_title, s.numeral_inferred) for s in parsed.sections] == [
+        ("一", "第一部分", "", False),
+        ("二", "大力开展“八进”活动,推动创建工作提质增效", "“八进”活动", True),
+    ]
+    assert [(t.number, t.section_order) for t in parsed.tasks] == [(1, 1), (2, 2)]
+
+
+def test_the_words_responsible_unit_inside_a_sentence_are_not_a_clause():
+    text = "测试市某项工作实施方案\n三、主要任务\n（一）第一部分\n1.压实责任。明确责任单位和责任人。\n"
+
+    task = parse_plan_text(text).tasks[0]
+
+    assert task.names == []
+    assert task.text == "压实责任。明确责任单位和责任人。"
+
+
+def test_a_plan_whose_top_headings_are_the_activities_folds_them_into_the_section_titles():
+    text = (
+        "某某县民族团结进步创建活动方案\n一、指导思想\n坚持主线。\n"
+        "二、进机关\n(一)理论学习\n1.集中学习。每年学习。\n(二)实践活动\n1.开展活动。经常开展。\n"
+        "三、进企业\n(一)宣传教育\n1.开展宣传。持续宣传。\n"
+    )
+
+    parsed = parse_plan_text(text)
+
+    assert [s.title for s in parsed.sections] == ["进机关：理论学习", "进机关：实践活动", "进企业：宣传教育"]
+    assert [(t.number, t.title, t.section_order) for t in parsed.tasks] == [
+        (1, "集中学习", 1),
+        (2, "开展活动", 2),
+        (3, "开展宣传", 3),
+    ]
+    assert "发现三级以上编号：上级标题“二、进机关”并入其下各工程/活动的标题。" in parsed.warnings

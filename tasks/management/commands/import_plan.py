@@ -94,8 +94,8 @@ class Command(BaseCommand):
                     scope = "、".join(preview.labels.get(ref, str(ref)) for ref in t.refs)
                     out(
                         f"     目标：{t.target.scope_label} {t.target.metric_name}"
-                        f"{'不少于' if t.target.comparison == 'gte' else ''}{t.target.value}{t.target.unit_of_measure}"
-                        + (f"（{scope}）" if scope else "")
+                        f"{'不少于' if t.target.comparison == 'gte' else '达到'}{t.target.value}{t.target.unit_of_measure}"
+                        f"，{_period(t.target, preview.ends_on)}" + (f"（{scope}）" if scope else "")
                     )
         for warning in parsed.warnings + preview.notices:
             out(self.style.WARNING(f"提示：{warning}"))
@@ -103,3 +103,11 @@ class Command(BaseCommand):
             out(self.style.WARNING(f"未导入：[{item.where}] {item.text[:60]} —— {item.reason}"))
         if preview.unmatched:
             out(self.style.ERROR("未能对应到单位的名称：" + "、".join(preview.unmatched)))
+
+
+def _period(target, ends_on) -> str:
+    if target.period_kind == "per_year":
+        return "每年"
+    if target.period_kind == "per_semester":
+        return "每学期"
+    return f"截至{target.due_on or ends_on}"

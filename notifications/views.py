@@ -1,0 +1,190 @@
+"""Inbox, mark read, settings, and the office's overdue bulletin (page, Word, PDF)."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from campaign.errors import NotFound
+from campaign.models import ReportingPeriod
+from units.access import get_access
+
+from . import bulletin as documents
+from . import selectors, services
+
+PAGE_SIZE = 20
+
+
+def office_required(view):
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not get_access(request.user).is_office:
+            raise PermissionDenied("只有创建办工作人员可以查看逾期通报。")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@login_required
+@require_GET
+def inbox(request):
+    show = request.GET.get("show", "")
+    qs = selectors.inbox_for(request.user)
+    if show == "unread":
+        qs = qs.filter(read_at__isnull=True)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/inbox.html",
+        {"page": page, "show": show, "is_office": get_access(request.user).is_office},
+    )
+
+
+@require_GET
+def bell(request):
+    """The bell alone, for the header's periodic HTMX refresh. Signed out (session expired), it answers
+    204 so that htmx leaves the header alone instead of swapping the login page into it."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=204)
+    return render(request, "notifications/bell.html")
+
+
+@login_required
+@require_POST
+def mark_read(request, pk: int):
+    try:
+        notification = services.notification_mark_read(user=request.user, notification_id=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if request.htmx:
+        response = render(request, "notifications/_item.html", {"n": notification, "oob_bell": True})
+        return response
+    return redirect(_back(request))
+
+
+@login_required
+@require_POST
+def mark_all_read(request):
+    count = services.notifications_mark_all_read(user=request.user)
+    messages.success(request, f"已将 {count} 条消息标为已读。" if count else "没有未读消息。")
+    return redirect(_back(request))
+
+
+@login_required
+@require_GET
+def follow(request, pk: int):
+    """Open a message's link and mark it read on the way (like following a link in a mail client)."""
+    notification = get_object_or_404(selectors.inbox_for(request.user), pk=pk)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    target = notification.url
+    if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect("notifications:inbox")
+    return redirect(target)
+
+
+def _back(request) -> str:
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return "notifications:inbox"
+
+
+class PreferenceForm(forms.Form):
+    email_enabled = forms.BooleanField(label="通过电子邮件接收提醒", required=False)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    pref = services.preference_for(request.user)
+    if request.method == "POST":
+        form = PreferenceForm(request.POST)
+        if form.is_valid():
+            services.preference_set(user=request.user, email_enabled=form.cleaned_data["email_enabled"])
+            messages.success(request, "提醒设置已保存。")
+            return redirect("notifications:settings")
+    else:
+        form = PreferenceForm(initial={"email_enabled": pref.email_enabled})
+    return render(
+        request,
+        "notifications/settings.html",
+        {"form": form, "pref": pref, "email": (request.user.email or "").strip()},
+    )
+
+
+def _bulletin(request, period_id: int | None):
+    today = timezone.localdate()
+    periods = selectors.bulletin_periods()
+    if period_id is None:
+        raw = request.GET.get("period", "")
+        period = None
+        if raw:
+            if not raw.isdigit():
+                raise Http404("没有这个报告期。")
+            period = next((p for p in periods if p.pk == int(raw)), None)
+            if period is None:
+                raise Http404("没有这个报告期。")
+        else:
+            period = selectors.default_bulletin_period(periods, today=today)
+    else:
+        period = get_object_or_404(
+            ReportingPeriod.objects.select_related("campaign").exclude(state=ReportingPeriod.State.UPCOMING),
+            pk=period_id,
+        )
+    return periods, period, (selectors.bulletin_for(period, today=today) if period else None)
+
+
+@office_required
+@require_GET
+def bulletin(request):
+    periods, period, data = _bulletin(request, None)
+    return render(
+        request,
+        "notifications/bulletin.html",
+        {
+            "periods": periods,
+            "period": period,
+            "bulletin": data,
+            "summary": documents.summary_text(data) if data else "",
+        },
+    )
+
+
+def _download(content: bytes, content_type: str, name: str) -> HttpResponse:
+    from urllib.parse import quote
+
+    response = HttpResponse(content, content_type=content_type)
+    # RFC 5987 so that the Chinese file name survives every browser.
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@office_required
+@require_GET
+def bulletin_docx(request, period_id: int):
+    _, _, data = _bulletin(request, period_id)
+    return _download(
+        documents.bulletin_docx(data),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        documents.filename(data, "docx"),
+    )
+
+
+@office_required
+@require_GET
+def bulletin_pdf(request, period_id: int):
+    _, _, data = _bulletin(request, period_id)
+    return _download(documents.bulletin_pdf(data), "application/pdf", documents.filename(data, "pdf"))
