@@ -1,7 +1,403 @@
-"""API endpoints of this part of the portal (filled in by its issue)."""
+"""The reports API: /api/v1/reports/ with workflow steps as explicit actions.
+
+A liaison sees and changes only the unit's own reports (another unit's report is 404); leadership reads all
+and changes none (403); the office reads all and reviews. A stale ``version`` on PATCH is 409.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Prefetch
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from campaign.errors import DomainError, NotFound
+from campaign.models import ReportingPeriod
+from tasks.models import Task
+from units.access import get_access
+from units.models import Unit, display_name
+
+from . import selectors, services
+from .models import Evidence, MetricValue, ProgressReport, ReportEvent
+
+# ---------------------------------------------------------------- serializers
+
+
+class MetricValueSerializer(serializers.ModelSerializer):
+    code = serializers.CharField(source="metric.code", read_only=True)
+    name = serializers.CharField(source="metric.name", read_only=True)
+    unit_of_measure = serializers.CharField(source="metric.unit_of_measure", read_only=True)
+    unusual = serializers.BooleanField(source="is_unusual", read_only=True)
+
+    class Meta:
+        model = MetricValue
+        fields = ["metric", "code", "name", "unit_of_measure", "value", "unusual"]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    file_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    uploaded_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "kind",
+            "caption",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "url",
+            "file_url",
+            "thumbnail_url",
+            "uploaded_by_name",
+            "uploaded_at",
+        ]
+
+    def get_file_url(self, obj) -> str | None:
+        return reverse("reports:evidence_file", args=[obj.pk]) if obj.file else None
+
+    def get_thumbnail_url(self, obj) -> str | None:
+        return reverse("reports:evidence_thumb", args=[obj.pk]) if obj.thumbnail else None
+
+    def get_uploaded_by_name(self, obj) -> str:
+        return display_name(obj.uploaded_by) if obj.uploaded_by else ""
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    progress_status_label = serializers.CharField(source="get_progress_status_display", read_only=True)
+    metrics = MetricValueSerializer(source="metric_values", many=True, read_only=True)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+    is_late = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ProgressReport
+        fields = [
+            "id",
+            "period",
+            "unit",
+            "task",
+            "progress",
+            "problems",
+            "next_steps",
+            "progress_status",
+            "progress_status_label",
+            "state",
+            "state_label",
+            "version",
+            "return_reason",
+            "metrics",
+            "evidence",
+            "is_late",
+            "created_at",
+            "updated_at",
+            "first_submitted_at",
+            "submitted_at",
+            "reviewed_at",
+        ]
+        read_only_fields = fields
+
+
+def _choice_error() -> dict:
+    labels = "、".join(f"{v}（{label}）" for v, label in ProgressReport.ProgressStatus.choices)
+    return {"invalid_choice": f"progress_status 只能是：{labels}。"}
+
+
+class ReportWriteSerializer(serializers.Serializer):
+    """What a liaison sends; the rules are checked by reports.services."""
+
+    period = serializers.PrimaryKeyRelatedField(
+        queryset=ReportingPeriod.objects.all(),
+        required=False,
+        error_messages={
+            "does_not_exist": "报告期 {pk_value} 不存在。",
+            "incorrect_type": "报告期编号应为整数。",
+        },
+    )
+    unit = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(),
+        required=False,
+        error_messages={"does_not_exist": "单位 {pk_value} 不存在。", "incorrect_type": "单位编号应为整数。"},
+    )
+    task = serializers.PrimaryKeyRelatedField(
+        queryset=Task.objects.all(),
+        required=False,
+        error_messages={"does_not_exist": "任务 {pk_value} 不存在。", "incorrect_type": "任务编号应为整数。"},
+    )
+    progress = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    problems = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    next_steps = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    progress_status = serializers.ChoiceField(
+        choices=ProgressReport.ProgressStatus.choices, required=False, error_messages=_choice_error()
+    )
+    metrics = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        error_messages={"not_a_list": '指标数值应为列表：[{{"metric": 指标编号, "value": 数值}}]。'},
+    )
+    version = serializers.IntegerField(required=False, error_messages={"invalid": "version 应为整数。"})
+
+
+class EventSerializer(serializers.ModelSerializer):
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportEvent
+        fields = [
+            "id",
+            "action",
+            "action_label",
+            "actor",
+            "actor_name",
+            "at",
+            "comment",
+            "from_state",
+            "to_state",
+            "version",
+        ]
+
+    def get_actor_name(self, obj) -> str:
+        return display_name(obj.actor) if obj.actor else ""
+
+
+class ReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class SubmitSerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False)
+
+
+class EvidenceInputSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False)
+    url = serializers.CharField(required=False, allow_blank=True)
+    caption = serializers.CharField(required=False, allow_blank=True)
+
+
+# ---------------------------------------------------------------- viewset
+
+
+class ReportFilter(django_filters.FilterSet):
+    period = django_filters.NumberFilter()
+    unit = django_filters.NumberFilter()
+    task = django_filters.NumberFilter()
+    task_number = django_filters.NumberFilter(field_name="task__number")
+    state = django_filters.ChoiceFilter(choices=ProgressReport.State.choices)
+    progress_status = django_filters.ChoiceFilter(choices=ProgressReport.ProgressStatus.choices)
+
+    class Meta:
+        model = ProgressReport
+        fields = ["period", "unit", "task", "task_number", "state", "progress_status"]
+
+
+class ReportViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """季度进展报告。联络员只能看到和修改本单位的报告；领导只读；创建办审核（submit / return / approve 为操作）。"""
+
+    serializer_class = ReportSerializer
+    filterset_class = ReportFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            selectors.visible_reports(get_access(self.request.user))
+            .select_related("period")
+            .prefetch_related(
+                Prefetch(
+                    "metric_values",
+                    queryset=MetricValue.objects.select_related("metric").order_by("metric__order"),
+                ),
+                Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
+            )
+            .order_by("-period__year", "-period__quarter", "unit__order", "task__number")
+        )
+
+    def _fresh(self, pk: int) -> Response:
+        report = self.get_queryset().get(pk=pk)
+        return ReportSerializer(report, context=self.get_serializer_context()).data
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Exception as exc:  # Http404 from DRF: answer in Chinese
+            from django.http import Http404
+
+            if isinstance(exc, Http404):
+                raise NotFound(selectors.NOT_FOUND) from None
+            raise
+
+    @extend_schema(request=ReportWriteSerializer, responses={201: ReportSerializer})
+    def create(self, request):
+        data = self._input(request)
+        missing = [
+            label
+            for key, label in (("period", "报告期"), ("unit", "单位"), ("task", "任务"))
+            if key not in data
+        ]
+        if missing:
+            raise DomainError(f"请指定{'、'.join(missing)}。", code="required")
+        report = services.report_create(
+            period=data["period"],
+            unit=data["unit"],
+            task=data["task"],
+            by=request.user,
+            progress=data.get("progress", ""),
+            problems=data.get("problems", ""),
+            next_steps=data.get("next_steps", ""),
+            progress_status=data.get("progress_status"),
+            metrics=data.get("metrics"),
+        )
+        return Response(self._fresh(report.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReportWriteSerializer, responses={200: ReportSerializer, 409: None})
+    def partial_update(self, request, pk=None):
+        report = self.get_object()
+        data = self._input(request)
+        for key, label in (("period", "报告期"), ("unit", "单位"), ("task", "任务")):
+            if key in data and getattr(report, f"{key}_id") != data[key].pk:
+                raise DomainError(f"报告创建后不能更改{label}。", code="immutable")
+        if "version" not in data:
+            raise DomainError(
+                "请提供 version（报告当前的版本号），以免覆盖他人的修改。", code="version_required"
+            )
+        report = services.report_save_draft(
+            report=report,
+            by=request.user,
+            version=data["version"],
+            progress=data.get("progress"),
+            problems=data.get("problems"),
+            next_steps=data.get("next_steps"),
+            progress_status=data.get("progress_status"),
+            metrics=data.get("metrics"),
+        )
+        return Response(self._fresh(report.pk))
+
+    def _input(self, request) -> dict:
+        serializer = ReportWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(request=SubmitSerializer, responses={200: ReportSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        report = self.get_object()
+        version = request.data.get("version")
+        report = services.report_submit(
+            report=report, by=request.user, version=version if version not in ("", None) else None
+        )
+        return Response(self._fresh(report.pk))
+
+    @extend_schema(request=ReturnSerializer, responses={200: ReportSerializer})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, pk=None):
+        report = self.get_object()
+        report = services.report_return(
+            report=report, by=request.user, reason=str(request.data.get("reason") or "")
+        )
+        return Response(self._fresh(report.pk))
+
+    @extend_schema(request=None, responses={200: ReportSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        report = self.get_object()
+        report = services.report_approve(
+            report=report, by=request.user, comment=str(request.data.get("comment") or "")
+        )
+        return Response(self._fresh(report.pk))
+
+    @extend_schema(methods=["POST"], request=EvidenceInputSerializer, responses={201: EvidenceSerializer})
+    @extend_schema(methods=["GET"], responses={200: EvidenceSerializer(many=True)})
+    @action(detail=True, methods=["get", "post"])
+    def evidence(self, request, pk=None):
+        report = self.get_object()
+        if request.method == "GET":
+            return Response(EvidenceSerializer(report.evidence.all(), many=True).data)
+        upload = request.FILES.get("file")
+        caption = str(request.data.get("caption") or "")
+        if upload is not None:
+            evidence = services.evidence_add_file(
+                report=report, by=request.user, file=upload, caption=caption
+            )
+        elif request.data.get("url"):
+            evidence = services.evidence_add_link(
+                report=report, by=request.user, url=str(request.data["url"]), caption=caption
+            )
+        else:
+            raise DomainError("请上传文件（字段 file）或填写链接（字段 url）。", code="required")
+        return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"evidence/(?P<evidence_id>\d+)")
+    def evidence_remove(self, request, pk=None, evidence_id=None):
+        report = self.get_object()
+        evidence = report.evidence.filter(pk=evidence_id).first()
+        if evidence is None:
+            raise NotFound("佐证材料不存在。")
+        services.evidence_remove(evidence=evidence, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: EventSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        report = self.get_object()
+        events = report.events.select_related("actor").order_by("at", "id")
+        return Response(EventSerializer(events, many=True).data)
+
+
+class ReopenSerializer(serializers.Serializer):
+    period = serializers.PrimaryKeyRelatedField(queryset=ReportingPeriod.objects.all())
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    reason = serializers.CharField(required=False, allow_blank=True)
+    until = serializers.DateField(required=False, allow_null=True)
+
+
+class ReopeningViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """创建办为某单位开放已截止报告期的补报。"""
+
+    serializer_class = ReopenSerializer
+
+    @extend_schema(
+        request=ReopenSerializer,
+        responses={201: inline_serializer("Reopening", {"id": serializers.IntegerField()})},
+    )
+    def create(self, request):
+        serializer = ReopenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        reopening = services.period_reopen_for_unit(
+            period=data["period"],
+            unit=data["unit"],
+            by=request.user,
+            reason=data.get("reason", ""),
+            until=data.get("until"),
+        )
+        return Response(
+            {
+                "id": reopening.pk,
+                "period": reopening.period_id,
+                "unit": reopening.unit_id,
+                "until": reopening.until,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
 
 api_urlpatterns: list = []
 
 
 def register(router) -> None:
     """Register this module's viewsets on the portal's one router."""
+    router.register("reports", ReportViewSet, basename="report")
+    router.register("reopenings", ReopeningViewSet, basename="reopening")

@@ -13,6 +13,7 @@ import random
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import MetricValue, ProgressReport, ReportEvent
@@ -76,18 +77,20 @@ def progress_text(rng: random.Random, task_title: str, figures: str = "") -> str
     return "".join(parts)
 
 
-def metric_values_for(rng: random.Random, *, metrics_by_code: dict, task_metric_ids: list[int]) -> list:
+def metric_values_for(rng: random.Random, *, metrics: list, task_metric_ids: list[int]) -> list:
     """(metric, value) pairs: two or three common publicity metrics plus one of the task's own metrics."""
+    by_code = {m.code: m for m in metrics}
+    by_id = {m.pk: m for m in metrics}
     picks = []
     for code in rng.sample(sorted(COMMON_RANGES), 3 if rng.random() < 0.5 else 2):
-        metric = metrics_by_code.get(code)
+        metric = by_code.get(code)
         if metric is None:
             continue
         low, high = COMMON_RANGES[code]
         picks.append((metric, Decimal(rng.randint(low, high))))
     for metric_id in task_metric_ids[:1]:
-        metric = metrics_by_code.get(metric_id)
-        if metric is None:
+        metric = by_id.get(metric_id)
+        if metric is None or any(m.pk == metric.pk for m, _ in picks):
             continue
         high = int(metric.typical_max or 10)
         picks.append((metric, Decimal(rng.randint(1, max(1, high // 3)))))
@@ -119,6 +122,7 @@ def populate_demo_reports(*, campaign, today: dt.date, stdout=None) -> int:
         return 0
     responsibilities = list(
         Responsibility.objects.filter(task__campaign=campaign, unit__is_active=True)
+        .exclude(unit__code__startswith="scale-")  # generate_scale_data's units have their own data
         .select_related("task")
         .order_by("unit__order", "task__number")
     )
@@ -126,12 +130,15 @@ def populate_demo_reports(*, campaign, today: dt.date, stdout=None) -> int:
         ProgressReport.objects.filter(period__in=periods).values_list("period_id", "unit_id", "task_id")
     )
     metrics = list(Metric.objects.all())
-    metrics_by_code: dict = {m.code: m for m in metrics} | {m.pk: m for m in metrics}
     task_metrics: dict[int, list[int]] = {}
-    for task_id, metric_id in Target.objects.filter(task__campaign=campaign).values_list("task_id", "metric_id"):
+    for task_id, metric_id in Target.objects.filter(task__campaign=campaign).values_list(
+        "task_id", "metric_id"
+    ):
         task_metrics.setdefault(task_id, []).append(metric_id)
     liaisons = dict(
-        Membership.objects.filter(role=Membership.Role.LIAISON, is_active=True).values_list("unit_id", "user_id")
+        Membership.objects.filter(role=Membership.Role.LIAISON, is_active=True).values_list(
+            "unit_id", "user_id"
+        )
     )
     office_id = (
         CampaignRole.objects.filter(role=CampaignRole.Role.OFFICE).values_list("user_id", flat=True).first()
@@ -170,7 +177,7 @@ def populate_demo_reports(*, campaign, today: dt.date, stdout=None) -> int:
             liaison = users.get(liaisons.get(resp.unit_id))
             office = users.get(office_id)
             picks = metric_values_for(
-                rng, metrics_by_code=metrics_by_code, task_metric_ids=task_metrics.get(resp.task_id, [])
+                rng, metrics=metrics, task_metric_ids=task_metrics.get(resp.task_id, [])
             )
             status = rng.choices(
                 [
@@ -195,6 +202,7 @@ def populate_demo_reports(*, campaign, today: dt.date, stdout=None) -> int:
             )
             events: list[tuple] = []
             created = _at(period.ends_on - dt.timedelta(days=rng.randint(3, 20)), 9)
+            report.created_at = created
             events.append((ReportEvent.Action.CREATED, liaison, created, "", "", S.DRAFT))
             if state != S.DRAFT:
                 late = not is_open and rng.random() < 0.08
@@ -216,7 +224,9 @@ def populate_demo_reports(*, campaign, today: dt.date, stdout=None) -> int:
                     )
                 elif state == S.APPROVED:
                     report.reviewed_at, report.reviewed_by = reviewed, office
-                    events.append((ReportEvent.Action.APPROVED, office, reviewed, "", S.SUBMITTED, S.APPROVED))
+                    events.append(
+                        (ReportEvent.Action.APPROVED, office, reviewed, "", S.SUBMITTED, S.APPROVED)
+                    )
             new_reports.append(report)
             plans.append((report, picks, events))
 
@@ -224,12 +234,12 @@ def populate_demo_reports(*, campaign, today: dt.date, stdout=None) -> int:
         ProgressReport.objects.bulk_create(new_reports, batch_size=500)
         # Re-read the ids: not every backend returns them from a bulk insert.
         ids = {
-            key: pk
-            for *key, pk in ProgressReport.objects.filter(period__in=periods).values_list(
-                "period_id", "unit_id", "task_id", "pk"
-            )
+            (period_id, unit_id, task_id): pk
+            for period_id, unit_id, task_id, pk in ProgressReport.objects.filter(
+                period__in=periods
+            ).values_list("period_id", "unit_id", "task_id", "pk")
         }
-        values, event_rows, stamps = [], [], []
+        values, event_rows = [], []
         for report, picks, events in plans:
             report.pk = ids[(report.period_id, report.unit_id, report.task_id)]
             values += [MetricValue(report_id=report.pk, metric=m, value=v) for m, v in picks]
@@ -239,27 +249,21 @@ def populate_demo_reports(*, campaign, today: dt.date, stdout=None) -> int:
                         report_id=report.pk,
                         action=action,
                         actor=actor,
+                        at=at,
                         comment=comment,
                         from_state=from_state,
                         to_state=to_state,
                         version=1,
                     )
                 )
-                stamps.append(at)
         MetricValue.objects.bulk_create(values, batch_size=1000)
-        created_events = ReportEvent.objects.bulk_create(event_rows, batch_size=1000)
-        # ``at`` is auto_now_add; give the demo history its past dates afterwards.
-        if created_events and created_events[0].pk is not None:
-            for event, at in zip(created_events, stamps, strict=True):
-                event.at = at
-            ReportEvent.objects.bulk_update(created_events, ["at"], batch_size=1000)
-        # Same for the reports' own timestamps.
-        for report, _picks, events in plans:
-            report.created_at = events[0][2]
-            report.updated_at = events[-1][2]
-        ProgressReport.objects.bulk_update(
-            [p[0] for p in plans], ["created_at", "updated_at"], batch_size=1000
-        ) if plans else None
+        ReportEvent.objects.bulk_create(event_rows, batch_size=1000)
+        # updated_at is auto_now: set it to the last step's date in one statement.
+        new_ids = [p[0].pk for p in plans]
+        for start in range(0, len(new_ids), 2000):
+            ProgressReport.objects.filter(pk__in=new_ids[start : start + 2000]).update(
+                updated_at=Coalesce("reviewed_at", "submitted_at", "created_at")
+            )
     if stdout is not None and new_reports:
         stdout.write(f"已生成演示报告 {len(new_reports)} 份（含各状态、指标与审核记录）。")
     return len(new_reports)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,7 +50,8 @@ class ProgressReport(models.Model):
     version = models.PositiveIntegerField(_("版本"), default=1)
     return_reason = models.TextField(_("退回原因"), blank=True)
 
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # A default rather than auto_now_add, so demo and imported reports can carry their real dates.
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("创建人"),
@@ -116,8 +118,6 @@ class ProgressReport(models.Model):
         """First submitted after the end of the period's due day (local time)."""
         if self.first_submitted_at is None:
             return False
-        from django.utils import timezone
-
         return timezone.localdate(self.first_submitted_at) > self.period.due_on
 
     @property
@@ -231,7 +231,7 @@ class ReportEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, editable=False, db_index=True)
     comment = models.TextField(_("说明"), blank=True)
     from_state = models.CharField(_("原状态"), max_length=20, blank=True)
     to_state = models.CharField(_("新状态"), max_length=20, blank=True)
@@ -290,9 +290,9 @@ class PeriodReopening(models.Model):
 class Compilation(models.Model):
     """A compiled document built by a background job; its progress lives here, not in Celery.
 
-    ``attempts`` doubles as the run's ticket: a job that claimed attempt N writes progress and the result
-    only while the row still says N, so a superseded run (a re-delivered message after a worker died)
-    can never overwrite the newer one.
+    ``run_token`` is the current run's ticket: a job writes progress and the result only while the row
+    still carries its token, so a superseded run (a message re-delivered after a worker died) can never
+    overwrite the newer one. ``attempts`` counts runs since the last request or retry.
     """
 
     class Kind(models.TextChoices):
@@ -365,6 +365,7 @@ class Compilation(models.Model):
     size = models.PositiveBigIntegerField(_("文件大小（字节）"), default=0)
     error = models.TextField(_("错误信息"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    run_token = models.UUIDField(_("运行标识"), null=True, blank=True, editable=False)
     automatic = models.BooleanField(
         _("自动生成"), default=False, help_text=_("报告期截止后由定时任务自动生成")
     )
@@ -388,7 +389,9 @@ class Compilation(models.Model):
         verbose_name_plural = _("汇编")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(progress__lte=100), name="compilation_progress_max_100"),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="compilation_progress_max_100"
+            ),
             # One automatic summary per closed period and format: the beat job may run twice at once.
             models.UniqueConstraint(
                 fields=["period", "kind", "format"],
@@ -420,6 +423,15 @@ class Compilation(models.Model):
     @property
     def content_type(self) -> str:
         return self.CONTENT_TYPES[self.format]
+
+    @property
+    def duration_label(self) -> str:
+        """How long the build took: 12秒 / 3分5秒."""
+        if not (self.started_at and self.finished_at):
+            return ""
+        seconds = max(0, round((self.finished_at - self.started_at).total_seconds()))
+        minutes, seconds = divmod(seconds, 60)
+        return f"{minutes}分{seconds}秒" if minutes else f"{seconds}秒"
 
     @property
     def scope_label(self) -> str:

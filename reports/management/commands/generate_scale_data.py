@@ -40,7 +40,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--units", type=int, default=1000, help="启用单位的总数（含已有单位），默认 1000")
-        parser.add_argument("--quarters", type=int, default=10, help="填报的季度数（截至当前报告期），默认 10")
+        parser.add_argument(
+            "--quarters", type=int, default=10, help="填报的季度数（截至当前报告期），默认 10"
+        )
         parser.add_argument("--reset", action="store_true", help="删除本命令生成的单位及其报告后退出")
         parser.add_argument("--seed", type=int, default=2024)
 
@@ -150,6 +152,13 @@ def window(*, campaign, quarters: int) -> list[ReportingPeriod]:
     return upto[-quarters:]
 
 
+def _roll(key: tuple[int, int, int], seed: int) -> float:
+    """A fixed number in [0, 1) per report key, so a second run skips exactly the same gaps."""
+    period_id, unit_id, task_id = key
+    mixed = (period_id * 1_000_003 + unit_id * 7_919 + task_id * 104_729 + seed) * 2_654_435_761
+    return (mixed % 4_294_967_296) / 4_294_967_296
+
+
 def fill_reports(*, campaign, periods: list[ReportingPeriod], seed: int) -> tuple[int, int]:
     resp = list(
         Responsibility.objects.filter(task__campaign=campaign, unit__is_active=True).values_list(
@@ -175,7 +184,7 @@ def fill_reports(*, campaign, periods: list[ReportingPeriod], seed: int) -> tupl
             key = (period.pk, unit_id, task_id)
             if key in existing:
                 continue
-            roll = rng.random()
+            roll = _roll(key, seed)
             if is_open:
                 if roll < 0.4:
                     continue
@@ -203,12 +212,14 @@ def fill_reports(*, campaign, periods: list[ReportingPeriod], seed: int) -> tupl
                     report.return_reason = "请补充活动照片等佐证材料。"
             reports.append(report)
             chosen = [(m, Decimal(rng.randint(*COMMON_RANGES[m.code]))) for m in rng.sample(common, 2)]
-            if task_id in task_metric:
-                m = task_metric[task_id]
+            m = task_metric.get(task_id)
+            if m is not None and all(m.pk != c.pk for c, _ in chosen):
                 chosen.append((m, Decimal(rng.randint(1, max(1, int(m.typical_max or 10) // 3)))))
             picks[key] = chosen
     ProgressReport.objects.bulk_create(reports, batch_size=1000)
-    ids = ProgressReport.objects.filter(period__in=periods).values_list("period_id", "unit_id", "task_id", "pk")
+    ids = ProgressReport.objects.filter(period__in=periods).values_list(
+        "period_id", "unit_id", "task_id", "pk"
+    )
     values = []
     for period_id, unit_id, task_id, pk in ids.iterator(chunk_size=5000):
         for metric, value in picks.get((period_id, unit_id, task_id), ()):

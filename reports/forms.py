@@ -1,0 +1,116 @@
+"""Forms of the reporting pages: they parse input; the rules live in reports.services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+
+from campaign.models import ReportingPeriod
+from units.models import Unit
+
+from .models import ProgressReport
+
+
+def metric_field_name(metric_id: int) -> str:
+    return f"metric_{metric_id}"
+
+
+class ReportForm(forms.Form):
+    progress = forms.CharField(
+        label="工作进展",
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 8, "placeholder": "本季度开展了哪些工作、取得了哪些成效（必填后才能报送）"}
+        ),
+    )
+    problems = forms.CharField(label="存在问题", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    next_steps = forms.CharField(label="下一步计划", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    progress_status = forms.ChoiceField(
+        label="推进情况",
+        choices=ProgressReport.ProgressStatus.choices,
+        initial=ProgressReport.ProgressStatus.ON_TRACK,
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择推进情况。", "invalid_choice": "请选择推进情况。"},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    evidence_file = forms.FileField(label="上传佐证材料", required=False)
+    evidence_caption = forms.CharField(label="材料说明", required=False, max_length=200)
+    evidence_url = forms.CharField(label="或添加链接", required=False, max_length=500)
+
+    def __init__(self, *args, metrics=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.metrics = list(metrics)
+        for metric in self.metrics:
+            label = f"“{metric.name}”"
+            self.fields[metric_field_name(metric.pk)] = forms.DecimalField(
+                label=f"{metric.name}（{metric.unit_of_measure}）",
+                required=False,
+                min_value=Decimal(0),
+                max_digits=14,
+                decimal_places=2,
+                error_messages={
+                    "invalid": f"{label}应填写数字，如 120 或 3.5。",
+                    "min_value": f"{label}不能为负数，请填写 0 或正数。",
+                    "max_digits": f"{label}数值过大，请核对单位。",
+                    "max_decimal_places": f"{label}最多保留两位小数。",
+                    "max_whole_digits": f"{label}数值过大，请核对单位。",
+                },
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+            self.fields[metric_field_name(metric.pk)].widget.attrs["data-typical-max"] = (
+                f"{metric.typical_max.normalize():f}" if metric.typical_max is not None else ""
+            )
+            self.fields[metric_field_name(metric.pk)].metric = metric
+        for name, field in self.fields.items():
+            if name != "progress_status":
+                field.widget.attrs.setdefault("class", "form-control")
+
+    def metric_fields(self):
+        return [self[metric_field_name(m.pk)] for m in self.metrics]
+
+    def metric_values(self) -> dict[int, Decimal | None]:
+        return {m.pk: self.cleaned_data.get(metric_field_name(m.pk)) for m in self.metrics}
+
+    def text_fields(self):
+        return [self["progress"], self["problems"], self["next_steps"]]
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label="退回原因",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "请写明需要补充或修改的内容"}),
+        error_messages={"required": "退回时必须填写退回原因，以便联络员知道如何修改。"},
+    )
+
+
+class ReopenForm(forms.Form):
+    period = forms.ModelChoiceField(
+        label="报告期",
+        queryset=ReportingPeriod.objects.none(),
+        error_messages={"required": "请选择报告期。", "invalid_choice": "请选择已截止的报告期。"},
+    )
+    unit = forms.ModelChoiceField(
+        label="单位",
+        queryset=Unit.objects.none(),
+        error_messages={"required": "请选择单位。", "invalid_choice": "请选择单位。"},
+    )
+    reason = forms.CharField(
+        label="开放原因",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写开放补报的原因。"},
+    )
+    until = forms.DateField(
+        label="开放至（可不填）",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写有效日期。"},
+    )
+
+    def __init__(self, *args, campaign=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].queryset = ReportingPeriod.objects.filter(
+            campaign=campaign, state=ReportingPeriod.State.CLOSED
+        ).order_by("-year", "-quarter")
+        self.fields["period"].label_from_instance = lambda p: p.label
+        self.fields["unit"].queryset = Unit.objects.filter(is_active=True).order_by("order", "id")

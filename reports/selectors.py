@@ -1,0 +1,298 @@
+"""Reads of the reporting loop. Each returns what a page needs in a fixed number of queries, whatever the
+number of units, tasks and reports (see ``manage.py benchmark_reports``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from campaign.errors import NotFound
+from campaign.models import ReportingPeriod
+from tasks.models import Responsibility, Target, Task
+from units.access import Access, get_access
+from units.models import Unit
+
+from .models import Evidence, MetricValue, PeriodReopening, ProgressReport, ReportEvent
+
+State = ProgressReport.State
+NOT_FOUND = "报告不存在，或您无权查看。"
+QUEUE_PAGE_SIZE = 50
+
+
+def visible_reports(access: Access) -> QuerySet[ProgressReport]:
+    """Office and leadership read every report; a unit's people read their own units'; others none."""
+    qs = ProgressReport.objects.all()
+    if access.sees_everything:
+        return qs
+    if access.unit_ids:
+        return qs.filter(unit_id__in=access.unit_ids)
+    return qs.none()
+
+
+def unusual_values_exist() -> Exists:
+    return Exists(
+        MetricValue.objects.filter(
+            report=OuterRef("pk"), metric__typical_max__isnull=False, value__gt=F("metric__typical_max")
+        )
+    )
+
+
+def report_for(*, user, pk) -> ProgressReport:
+    """A report the user may read, with what its page shows (4 queries); another unit's report is 404."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(NOT_FOUND) from None
+    qs = (
+        visible_reports(get_access(user))
+        .select_related(
+            "period",
+            "unit",
+            "task",
+            "task__section",
+            "created_by",
+            "updated_by",
+            "submitted_by",
+            "reviewed_by",
+        )
+        .prefetch_related(
+            Prefetch(
+                "metric_values",
+                queryset=MetricValue.objects.select_related("metric").order_by("metric__order"),
+            ),
+            Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
+            Prefetch("events", queryset=ReportEvent.objects.select_related("actor").order_by("at", "id")),
+        )
+    )
+    try:
+        return qs.get(pk=pk)
+    except ProgressReport.DoesNotExist:
+        raise NotFound(NOT_FOUND) from None
+
+
+def evidence_for(*, user, pk) -> Evidence:
+    access = get_access(user)
+    qs = Evidence.objects.select_related("report")
+    if not access.sees_everything:
+        qs = qs.filter(report__unit_id__in=access.unit_ids)
+    try:
+        return qs.get(pk=pk)
+    except (Evidence.DoesNotExist, ValueError, TypeError):
+        raise NotFound("佐证材料不存在，或您无权查看。") from None
+
+
+def task_with_targets(task_id: int) -> Task:
+    return (
+        Task.objects.select_related("section")
+        .prefetch_related(
+            Prefetch("targets", queryset=Target.objects.select_related("metric").order_by("order", "id"))
+        )
+        .get(pk=task_id)
+    )
+
+
+def previous_report(*, period: ReportingPeriod, unit_id: int, task_id: int) -> ProgressReport | None:
+    """The unit's latest earlier report on the task, with text (for "copy from last quarter"; 2 queries)."""
+    return (
+        ProgressReport.objects.filter(
+            unit_id=unit_id, task_id=task_id, period__campaign_id=period.campaign_id
+        )
+        .filter(
+            Q(period__year__lt=period.year) | Q(period__year=period.year, period__quarter__lt=period.quarter)
+        )
+        .exclude(progress="")
+        .select_related("period")
+        .prefetch_related("metric_values")
+        .order_by("-period__year", "-period__quarter")
+        .first()
+    )
+
+
+# ---------------------------------------------------------------- the liaison's period page
+
+
+def report_light(report: ProgressReport | None, period: ReportingPeriod, today: dt.date) -> tuple[str, str]:
+    """(colour, label) of a unit × task in a period, as the status light shows it."""
+    if report is not None and report.state == State.APPROVED:
+        return "green", "已通过"
+    if report is not None and report.state == State.SUBMITTED:
+        return "green", "已报送"
+    if report is not None and report.state == State.RETURNED:
+        return "red", "已退回待修改"
+    days = (period.due_on - today).days
+    if days < 0:
+        return "red", "已逾期"
+    if days <= 3:
+        return "yellow", "即将到期"
+    return "grey", "草稿" if report is not None else "未填写"
+
+
+@dataclass
+class PeriodRow:
+    task: Task
+    role: str
+    report: ProgressReport | None
+    light: str
+    light_label: str
+
+    @property
+    def is_done(self) -> bool:
+        return self.report is not None and self.report.state in (State.SUBMITTED, State.APPROVED)
+
+
+@dataclass
+class PeriodOverview:
+    unit: Unit
+    period: ReportingPeriod | None
+    rows: list[PeriodRow] = field(default_factory=list)
+    reopening: PeriodReopening | None = None
+    writable: bool = False
+
+    @property
+    def todo(self) -> int:
+        return sum(1 for row in self.rows if not row.is_done)
+
+    @property
+    def done(self) -> int:
+        return len(self.rows) - self.todo
+
+    @property
+    def returned(self) -> int:
+        return sum(1 for row in self.rows if row.report is not None and row.report.state == State.RETURNED)
+
+
+def unit_period_overview(
+    *, unit: Unit, period: ReportingPeriod | None, today: dt.date | None = None
+) -> PeriodOverview:
+    """The unit's tasks in ``period`` with each report's state and light (3 queries)."""
+    today = today or timezone.localdate()
+    overview = PeriodOverview(unit=unit, period=period)
+    if period is None:
+        return overview
+    responsibilities = list(
+        Responsibility.objects.filter(unit=unit, task__campaign_id=period.campaign_id)
+        .select_related("task", "task__section")
+        .order_by("task__number")
+    )
+    reports = {
+        r.task_id: r
+        for r in ProgressReport.objects.filter(unit=unit, period=period).only(
+            "id",
+            "task_id",
+            "state",
+            "version",
+            "updated_at",
+            "submitted_at",
+            "first_submitted_at",
+            "return_reason",
+            "progress_status",
+            "period_id",
+            "unit_id",
+        )
+    }
+    overview.reopening = (
+        PeriodReopening.objects.filter(PeriodReopening.active_q(today), period=period, unit=unit)
+        .order_by("-opened_at")
+        .first()
+    )
+    overview.writable = period.is_open or overview.reopening is not None
+    for resp in responsibilities:
+        report = reports.get(resp.task_id)
+        if report is not None:
+            report.period = period
+        colour, label = report_light(report, period, today)
+        overview.rows.append(PeriodRow(resp.task, resp.role, report, colour, label))
+    return overview
+
+
+def unit_history(
+    *, unit: Unit, campaign, exclude_period: ReportingPeriod | None = None
+) -> list[tuple[ReportingPeriod, list[ProgressReport]]]:
+    """The unit's reports grouped by period, newest period first (2 queries)."""
+    periods = list(ReportingPeriod.objects.filter(campaign=campaign).order_by("-year", "-quarter"))
+    reports = (
+        ProgressReport.objects.filter(unit=unit, period__campaign=campaign)
+        .select_related("task")
+        .order_by("task__number")
+    )
+    by_period: dict[int, list[ProgressReport]] = {}
+    for r in reports:
+        by_period.setdefault(r.period_id, []).append(r)
+    out = []
+    for p in periods:
+        if exclude_period is not None and p.pk == exclude_period.pk:
+            continue
+        if p.pk in by_period:
+            for r in by_period[p.pk]:
+                r.period = p
+            out.append((p, by_period[p.pk]))
+    return out
+
+
+# ---------------------------------------------------------------- the office's review queue
+
+
+@dataclass
+class QueueFilters:
+    period: int | None = None
+    unit: int | None = None
+    task: int | None = None
+    state: str | None = State.SUBMITTED
+    q: str = ""
+
+
+def review_queryset(filters: QueueFilters) -> QuerySet[ProgressReport]:
+    qs = ProgressReport.objects.select_related("period", "unit", "task", "submitted_by").annotate(
+        has_unusual=unusual_values_exist()
+    )
+    if filters.period:
+        qs = qs.filter(period_id=filters.period)
+    if filters.unit:
+        qs = qs.filter(unit_id=filters.unit)
+    if filters.task:
+        qs = qs.filter(task_id=filters.task)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.q:
+        q = filters.q
+        qs = qs.filter(
+            Q(progress__icontains=q)
+            | Q(problems__icontains=q)
+            | Q(next_steps__icontains=q)
+            | Q(unit__name__icontains=q)
+            | Q(task__title__icontains=q)
+        )
+    if filters.state == State.SUBMITTED:
+        # First come, first reviewed.
+        return qs.order_by("submitted_at", "id")
+    return qs.order_by("-updated_at", "-id")
+
+
+def review_queue(*, filters: QueueFilters, page: int | str = 1, per_page: int = QUEUE_PAGE_SIZE) -> Page:
+    """One page of the queue (2 queries: the count and the page)."""
+    return Paginator(review_queryset(filters), per_page).get_page(page)
+
+
+def queue_choices(campaign) -> dict:
+    """Options of the queue's filters (3 queries)."""
+    return {
+        "periods": list(ReportingPeriod.objects.filter(campaign=campaign).order_by("-year", "-quarter")),
+        "units": list(Unit.objects.filter(is_active=True).order_by("order", "id").only("id", "name")),
+        "tasks": list(
+            Task.objects.filter(campaign=campaign).order_by("number").only("id", "number", "title")
+        ),
+    }
+
+
+def active_reopenings(
+    campaign, today: dt.date | None = None, unit: Unit | None = None
+) -> list[PeriodReopening]:
+    today = today or timezone.localdate()
+    qs = PeriodReopening.objects.filter(PeriodReopening.active_q(today), period__campaign=campaign)
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    return list(qs.select_related("period", "unit", "opened_by").order_by("-opened_at"))

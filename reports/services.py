@@ -1,0 +1,611 @@
+"""Writes of the reporting loop. Each step checks who may do it and in which state, writes an event row,
+and raises a DomainError whose message tells the person what to do next.
+
+Who: only the unit's own people author its reports; only office staff review; leadership changes nothing.
+When: a report is changed only while its period is open, or while the office has reopened it for the unit.
+Concurrency: every change of a report's content goes through a version check made inside a row lock
+(select_for_update on PostgreSQL) and a conditional UPDATE, so two people never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from campaign.dates import cn_date
+from campaign.errors import DomainError, PermissionDenied, StaleVersion
+from campaign.models import ReportingPeriod
+from tasks.models import Metric, Responsibility, Task
+from units.access import get_access
+from units.models import Unit, display_name
+
+from . import evidence as evidence_files
+from .models import Evidence, MetricValue, PeriodReopening, ProgressReport, ReportEvent
+
+State = ProgressReport.State
+Action = ReportEvent.Action
+MetricsInput = Mapping[int | str, object] | Iterable[Mapping[str, object]] | None
+
+MAX_METRIC_VALUE = Decimal("999999999999.99")
+TEXT_FIELDS = ("progress", "problems", "next_steps")
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _require_author(unit_id: int, by) -> None:
+    access = get_access(by)
+    if access.can_edit_unit(unit_id):
+        return
+    if access.is_office:
+        raise PermissionDenied("创建办负责审核，不代替单位填写报告；请由该单位联络员填写和报送。")
+    if access.is_leadership:
+        raise PermissionDenied("领导账号只能查看报告，不能填写或修改。")
+    raise PermissionDenied("只能填写和修改本单位的报告。")
+
+
+def _require_office(by) -> None:
+    access = get_access(by)
+    if access.is_office:
+        return
+    if access.is_leadership:
+        raise PermissionDenied("领导账号只能查看报告，不能审核。")
+    raise PermissionDenied("只有创建办工作人员可以审核报告和开放补报。")
+
+
+def reopening_for(period: ReportingPeriod, unit_id: int, today: dt.date | None = None):
+    today = today or timezone.localdate()
+    return (
+        PeriodReopening.objects.filter(PeriodReopening.active_q(today), period=period, unit_id=unit_id)
+        .order_by("-opened_at")
+        .first()
+    )
+
+
+def period_is_writable(period: ReportingPeriod, unit_id: int, today: dt.date | None = None) -> bool:
+    if period.state == ReportingPeriod.State.OPEN:
+        return True
+    if period.state == ReportingPeriod.State.CLOSED:
+        return reopening_for(period, unit_id, today) is not None
+    return False
+
+
+def _require_writable(period: ReportingPeriod, unit_id: int) -> None:
+    if period.state == ReportingPeriod.State.OPEN:
+        return
+    if period.state == ReportingPeriod.State.UPCOMING:
+        raise DomainError(f"{period.label}尚未开始报送，暂不能填写。", code="period_not_open")
+    if reopening_for(period, unit_id) is None:
+        raise DomainError(
+            f"{period.label}已截止报送，报告已锁定。如需补报或修改，请联系创建办为本单位开放补报。",
+            code="period_closed",
+        )
+
+
+def _require_editable(report: ProgressReport) -> None:
+    if report.state == State.APPROVED:
+        raise DomainError("该报告已审核通过并锁定，不能再修改。如需更正，请联系创建办。", code="locked")
+    if report.state == State.SUBMITTED:
+        raise DomainError(
+            "该报告已报送，正在等待创建办审核，暂不能修改。如需修改，请联系创建办退回。", code="submitted"
+        )
+
+
+def _stale(current: ProgressReport) -> StaleVersion:
+    who = display_name(current.updated_by) if current.updated_by else "他人"
+    when = timezone.localtime(current.updated_at)
+    return StaleVersion(
+        f"该报告已被他人修改（{who}于{cn_date(when)} {when:%H:%M}保存），您的内容未丢失，请核对后再保存。"
+    )
+
+
+def _locked(report: ProgressReport) -> ProgressReport:
+    """The current row, locked for the rest of the transaction where the database can."""
+    return (
+        ProgressReport.objects.select_for_update(of=("self",))
+        .select_related("period", "unit", "task", "updated_by")
+        .get(pk=report.pk)
+    )
+
+
+def _event(
+    report: ProgressReport, action: str, by, *, comment: str = "", from_state: str = ""
+) -> ReportEvent:
+    return ReportEvent.objects.create(
+        report=report,
+        action=action,
+        actor=by,
+        comment=comment,
+        from_state=from_state,
+        to_state=report.state,
+        version=report.version,
+    )
+
+
+def _save(report: ProgressReport, expected_version: int, fields: list[str]) -> None:
+    """Write ``fields`` and bump the version only if nobody bumped it since ``expected_version``."""
+    report.version = expected_version + 1
+    report.updated_at = timezone.now()
+    values = {name: getattr(report, name) for name in {*fields, "version", "updated_at"}}
+    fk = {f.name: f.attname for f in ProgressReport._meta.concrete_fields if f.is_relation}
+    values = {fk.get(k, k): (v.pk if k in fk and v is not None else v) for k, v in values.items()}
+    changed = ProgressReport.objects.filter(pk=report.pk, version=expected_version).update(**values)
+    if not changed:
+        raise _stale(ProgressReport.objects.select_related("updated_by").get(pk=report.pk))
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def report_metrics(task: Task) -> list[Metric]:
+    """The metrics a report on ``task`` may carry: the task's own target metrics first, then the common
+    publicity metrics (one query)."""
+    metrics = Metric.objects.filter(Q(is_common=True) | Q(targets__task=task)).distinct()
+    own = set(task.targets.values_list("metric_id", flat=True)) if task.pk else set()
+    return sorted(metrics, key=lambda m: (m.pk not in own, m.order, m.pk))
+
+
+def _parse_metric_items(metrics: MetricsInput) -> list[tuple[object, object]]:
+    if metrics is None:
+        return []
+    if isinstance(metrics, Mapping):
+        return list(metrics.items())
+    items = []
+    for item in metrics:
+        if not isinstance(item, Mapping) or "metric" not in item:
+            raise DomainError(
+                '指标数值格式不正确，应为 [{"metric": 指标编号, "value": 数值}]。', code="metrics"
+            )
+        items.append((item["metric"], item.get("value")))
+    return items
+
+
+def clean_metrics(*, task: Task, metrics: MetricsInput) -> dict[int, Decimal | None]:
+    """{metric id: value or None (clear)}; refuses unknown metrics, non-numbers and negatives."""
+    items = _parse_metric_items(metrics)
+    if not items:
+        return {}
+    allowed = {m.pk: m for m in report_metrics(task)}
+    cleaned: dict[int, Decimal | None] = {}
+    for raw_id, raw_value in items:
+        try:
+            metric_id = int(raw_id)
+        except (TypeError, ValueError):
+            raise DomainError(f"“{raw_id}”不是有效的指标编号。", code="metrics") from None
+        metric = allowed.get(metric_id)
+        if metric is None:
+            raise DomainError(f"任务{task.number}没有编号为 {metric_id} 的指标，不能填报。", code="metrics")
+        if raw_value is None or (isinstance(raw_value, str) and not raw_value.strip()):
+            cleaned[metric_id] = None
+            continue
+        label = f"“{metric.name}”"
+        if isinstance(raw_value, bool):
+            raise DomainError(f"{label}应填写数字（单位：{metric.unit_of_measure}）。", code="metrics")
+        try:
+            value = Decimal(str(raw_value).strip().replace(",", ""))
+        except InvalidOperation:
+            raise DomainError(
+                f"{label}应填写数字（单位：{metric.unit_of_measure}），“{raw_value}”不是数字。",
+                code="metrics",
+            ) from None
+        if not value.is_finite():
+            raise DomainError(f"{label}应填写数字（单位：{metric.unit_of_measure}）。", code="metrics")
+        if value < 0:
+            raise DomainError(f"{label}不能为负数，请填写 0 或正数。", code="metrics")
+        if value > MAX_METRIC_VALUE:
+            raise DomainError(f"{label}数值过大，请核对单位（{metric.unit_of_measure}）。", code="metrics")
+        cleaned[metric_id] = value.quantize(Decimal("0.01"))
+    return cleaned
+
+
+def _apply_metrics(report: ProgressReport, cleaned: dict[int, Decimal | None]) -> None:
+    if not cleaned:
+        return
+    existing = {mv.metric_id: mv for mv in report.metric_values.all()}
+    to_create, to_update, to_delete = [], [], []
+    for metric_id, value in cleaned.items():
+        current = existing.get(metric_id)
+        if value is None:
+            if current is not None:
+                to_delete.append(current.pk)
+        elif current is None:
+            to_create.append(MetricValue(report=report, metric_id=metric_id, value=value))
+        elif current.value != value:
+            current.value = value
+            to_update.append(current)
+    if to_delete:
+        MetricValue.objects.filter(pk__in=to_delete).delete()
+    if to_update:
+        MetricValue.objects.bulk_update(to_update, ["value"])
+    if to_create:
+        MetricValue.objects.bulk_create(to_create)
+
+
+def _clean_status(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in ProgressReport.ProgressStatus.values:
+        labels = "、".join(str(label) for label in ProgressReport.ProgressStatus.labels)
+        raise DomainError(f"推进情况只能是：{labels}。", code="progress_status")
+    return value
+
+
+# ---------------------------------------------------------------- authoring
+
+
+@transaction.atomic
+def report_create(
+    *,
+    period: ReportingPeriod,
+    unit: Unit,
+    task: Task,
+    by,
+    progress: str = "",
+    problems: str = "",
+    next_steps: str = "",
+    progress_status: str | None = None,
+    metrics: MetricsInput = None,
+) -> ProgressReport:
+    """A new draft for (period, unit, task): only for a task the unit carries, once."""
+    _require_author(unit.pk, by)
+    if task.campaign_id != period.campaign_id:
+        raise DomainError("任务与报告期不属于同一创建活动。", code="task_not_carried")
+    if not Responsibility.objects.filter(task=task, unit=unit).exists():
+        raise DomainError(
+            f"{unit.name}不是任务{task.number}“{task.title}”的责任单位，不能为该任务填写报告。",
+            code="task_not_carried",
+        )
+    _require_writable(period, unit.pk)
+    if ProgressReport.objects.filter(period=period, unit=unit, task=task).exists():
+        raise DomainError(
+            f"{unit.name}{period.label}任务{task.number}的报告已经存在，请打开原报告修改，不要重复填写。",
+            code="duplicate",
+        )
+    status = _clean_status(progress_status) or ProgressReport.ProgressStatus.ON_TRACK
+    cleaned = clean_metrics(task=task, metrics=metrics)
+    try:
+        with transaction.atomic():
+            report = ProgressReport.objects.create(
+                period=period,
+                unit=unit,
+                task=task,
+                progress=(progress or "").strip(),
+                problems=(problems or "").strip(),
+                next_steps=(next_steps or "").strip(),
+                progress_status=status,
+                created_by=by,
+                updated_by=by,
+            )
+    except IntegrityError:
+        # Two people created it at the same moment; the other one won.
+        raise DomainError(
+            f"{unit.name}{period.label}任务{task.number}的报告刚刚已由他人创建，请打开该报告核对后再修改。",
+            code="duplicate",
+        ) from None
+    _apply_metrics(report, cleaned)
+    _event(report, Action.CREATED, by)
+    return report
+
+
+@transaction.atomic
+def report_save_draft(
+    *,
+    report: ProgressReport,
+    by,
+    version: int,
+    progress: str | None = None,
+    problems: str | None = None,
+    next_steps: str | None = None,
+    progress_status: str | None = None,
+    metrics: MetricsInput = None,
+) -> ProgressReport:
+    """Save the text and figures. Fields left as None keep their value. A stale ``version`` is refused."""
+    _require_author(report.unit_id, by)
+    current = _locked(report)
+    _require_editable(current)
+    _require_writable(current.period, current.unit_id)
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise DomainError("缺少版本号，请刷新页面后再保存。", code="version_required") from None
+    if current.version != version:
+        raise _stale(current)
+    status = _clean_status(progress_status)
+    cleaned = clean_metrics(task=current.task, metrics=metrics)
+    fields = ["updated_by"]
+    for name, value in zip(TEXT_FIELDS, (progress, problems, next_steps), strict=True):
+        if value is not None:
+            setattr(current, name, value.strip())
+            fields.append(name)
+    if status is not None:
+        current.progress_status = status
+        fields.append("progress_status")
+    current.updated_by = by
+    _save(current, version, fields)
+    _apply_metrics(current, cleaned)
+    _event(current, Action.SAVED, by)
+    return current
+
+
+@transaction.atomic
+def report_submit(*, report: ProgressReport, by, version: int | None = None) -> ProgressReport:
+    """Hand the report to the office. Needs the 工作进展 text; a returned report may be resubmitted."""
+    _require_author(report.unit_id, by)
+    current = _locked(report)
+    if current.state == State.SUBMITTED:
+        raise DomainError("该报告已报送，正在等待审核，无需重复报送。", code="already_submitted")
+    if current.state == State.APPROVED:
+        raise DomainError("该报告已审核通过并锁定，不能再次报送。", code="locked")
+    _require_writable(current.period, current.unit_id)
+    if version is not None and str(version) != str(current.version):
+        raise _stale(current)
+    if not current.progress.strip():
+        raise DomainError(
+            "“工作进展”还没有填写，不能报送。请先填写本季度的工作进展并保存。", code="empty_progress"
+        )
+    previous = current.state
+    now = timezone.now()
+    current.state = State.SUBMITTED
+    current.submitted_at = now
+    current.first_submitted_at = current.first_submitted_at or now
+    current.submitted_by = by
+    current.updated_by = by
+    _save(
+        current,
+        current.version,
+        ["state", "submitted_at", "first_submitted_at", "submitted_by", "updated_by"],
+    )
+    _event(
+        current,
+        Action.SUBMITTED,
+        by,
+        from_state=previous,
+        comment="修改后重新报送" if previous == State.RETURNED else "",
+    )
+    transaction.on_commit(lambda: _notify("notify_report_submitted", report=current))
+    return current
+
+
+# ---------------------------------------------------------------- review
+
+
+def _require_reviewable(report: ProgressReport) -> None:
+    if report.state == State.SUBMITTED:
+        return
+    messages = {
+        State.DRAFT: "该报告尚未报送，不能审核。",
+        State.RETURNED: "该报告已退回，正在等待单位修改后重新报送。",
+        State.APPROVED: "该报告已审核通过，不能重复审核或退回。",
+    }
+    raise DomainError(messages[report.state], code="not_submitted")
+
+
+@transaction.atomic
+def report_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
+    """Send the report back to the unit; the reason is required and shown at the top of the report."""
+    _require_office(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("退回时必须填写退回原因，以便联络员知道如何修改。", code="reason_required")
+    current = _locked(report)
+    _require_reviewable(current)
+    now = timezone.now()
+    current.state = State.RETURNED
+    current.return_reason = reason
+    current.reviewed_at = now
+    current.reviewed_by = by
+    _save(current, current.version, ["state", "return_reason", "reviewed_at", "reviewed_by"])
+    _event(current, Action.RETURNED, by, comment=reason, from_state=State.SUBMITTED)
+    transaction.on_commit(lambda: _notify("notify_report_returned", report=current, reason=reason))
+    return current
+
+
+@transaction.atomic
+def report_approve(*, report: ProgressReport, by, comment: str = "") -> ProgressReport:
+    """Approve a submitted report; it is locked from then on."""
+    _require_office(by)
+    current = _locked(report)
+    _require_reviewable(current)
+    current.state = State.APPROVED
+    current.reviewed_at = timezone.now()
+    current.reviewed_by = by
+    _save(current, current.version, ["state", "reviewed_at", "reviewed_by"])
+    _event(current, Action.APPROVED, by, comment=(comment or "").strip(), from_state=State.SUBMITTED)
+    return current
+
+
+@transaction.atomic
+def reports_approve_many(
+    *, report_ids: Iterable[int], by
+) -> tuple[list[ProgressReport], list[ProgressReport]]:
+    """Approve every submitted report among ``report_ids``; returns (approved, skipped). Fixed queries."""
+    _require_office(by)
+    ids = {int(pk) for pk in report_ids}
+    if not ids:
+        raise DomainError("请先勾选要通过的报告。", code="nothing_selected")
+    reports = list(
+        ProgressReport.objects.select_for_update(of=("self",))
+        .select_related("unit", "task", "period")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    approved = [r for r in reports if r.state == State.SUBMITTED]
+    skipped = [r for r in reports if r.state != State.SUBMITTED]
+    now = timezone.now()
+    for r in approved:
+        r.state, r.reviewed_at, r.reviewed_by, r.updated_at = State.APPROVED, now, by, now
+        r.version += 1
+    # Row locks are held, and only submitted rows are touched: the version bump keeps open forms honest.
+    ProgressReport.objects.bulk_update(
+        approved, ["state", "reviewed_at", "reviewed_by", "updated_at", "version"]
+    )
+    ReportEvent.objects.bulk_create(
+        [
+            ReportEvent(
+                report=r,
+                action=Action.APPROVED,
+                actor=by,
+                comment="批量审核通过",
+                from_state=State.SUBMITTED,
+                to_state=State.APPROVED,
+                version=r.version,
+            )
+            for r in approved
+        ]
+    )
+    return approved, skipped
+
+
+@transaction.atomic
+def period_reopen_for_unit(
+    *, period: ReportingPeriod, unit: Unit, by, reason: str, until: dt.date | None = None
+) -> PeriodReopening:
+    """Let one unit create and change its reports in a closed period (a lock exception)."""
+    _require_office(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写开放补报的原因。", code="reason_required")
+    if period.state != ReportingPeriod.State.CLOSED:
+        raise DomainError(f"{period.label}尚未截止，无需开放补报。", code="period_not_closed")
+    today = timezone.localdate()
+    if until is not None and until < today:
+        raise DomainError("开放截止日期不能早于今天。", code="until")
+    active = reopening_for(period, unit.pk, today)
+    if active is not None:
+        end = f"至{cn_date(active.until)}" if active.until else "直至撤销"
+        raise DomainError(f"已为{unit.name}开放{period.label}补报（{end}），无需重复开放。", code="duplicate")
+    reopening = PeriodReopening.objects.create(
+        period=period, unit=unit, reason=reason, until=until, opened_by=by
+    )
+    comment = f"创建办开放补报：{reason}" + (f"（至{cn_date(until)}）" if until else "")
+    ReportEvent.objects.bulk_create(
+        [
+            ReportEvent(
+                report=r,
+                action=Action.REOPENED,
+                actor=by,
+                comment=comment,
+                from_state=r.state,
+                to_state=r.state,
+                version=r.version,
+            )
+            for r in ProgressReport.objects.filter(period=period, unit=unit)
+        ]
+    )
+    transaction.on_commit(lambda: _notify("notify_period_reopened", reopening=reopening))
+    return reopening
+
+
+@transaction.atomic
+def period_reopening_revoke(*, reopening: PeriodReopening, by) -> PeriodReopening:
+    _require_office(by)
+    if reopening.revoked_at is None:
+        reopening.revoked_at = timezone.now()
+        reopening.save(update_fields=["revoked_at"])
+    return reopening
+
+
+# ---------------------------------------------------------------- evidence
+
+
+def _require_evidence_change(report: ProgressReport, by) -> ProgressReport:
+    _require_author(report.unit_id, by)
+    current = _locked(report)
+    _require_editable(current)
+    _require_writable(current.period, current.unit_id)
+    return current
+
+
+def _clean_caption(caption: str | None) -> str:
+    caption = (caption or "").strip()
+    if len(caption) > 200:
+        raise DomainError("说明不能超过 200 个字。", code="caption")
+    return caption
+
+
+@transaction.atomic
+def evidence_add_file(*, report: ProgressReport, by, file, caption: str = "") -> Evidence:
+    """Attach a photo, PDF, Word or Excel file, checked by its content and size."""
+    current = _require_evidence_change(report, by)
+    caption = _clean_caption(caption)
+    kind, sha256, size = evidence_files.check_upload(file)
+    evidence = Evidence(
+        report=current,
+        kind=Evidence.Kind.FILE,
+        original_name=(getattr(file, "name", "") or "")[:255],
+        content_type=kind.content_type,
+        size=size,
+        sha256=sha256,
+        caption=caption,
+        uploaded_by=by,
+    )
+    evidence.file.save(evidence_files.safe_name(evidence.original_name, kind.extension), file, save=False)
+    if kind.content_type.startswith("image/"):
+        thumb = evidence_files.make_thumbnail(file)
+        if thumb is not None:
+            evidence.thumbnail.save(f"{sha256[:16]}.jpg", thumb, save=False)
+    evidence.save()
+    _event(
+        current,
+        Action.EVIDENCE_ADDED,
+        by,
+        comment=caption or evidence.original_name,
+        from_state=current.state,
+    )
+    return evidence
+
+
+@transaction.atomic
+def evidence_add_link(*, report: ProgressReport, by, url: str, caption: str = "") -> Evidence:
+    """Attach a link to a news article or 公众号 post."""
+    current = _require_evidence_change(report, by)
+    caption = _clean_caption(caption)
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise DomainError("链接地址无效，请填写以 http:// 或 https:// 开头的完整网址。", code="url") from None
+    if len(url) > 500:
+        raise DomainError("链接地址过长（最多 500 个字符）。", code="url")
+    evidence = Evidence.objects.create(
+        report=current, kind=Evidence.Kind.LINK, url=url, caption=caption, uploaded_by=by
+    )
+    _event(current, Action.EVIDENCE_ADDED, by, comment=caption or url, from_state=current.state)
+    return evidence
+
+
+@transaction.atomic
+def evidence_remove(*, evidence: Evidence, by) -> None:
+    current = _require_evidence_change(evidence.report, by)
+    label = evidence.caption or evidence.original_name or evidence.url
+    files = [f for f in (evidence.file, evidence.thumbnail) if f]
+    evidence.delete()
+    _event(current, Action.EVIDENCE_REMOVED, by, comment=label, from_state=current.state)
+
+    def delete_files():
+        for f in files:
+            f.storage.delete(f.name)
+
+    transaction.on_commit(delete_files)
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def _notify(name: str, **kwargs) -> None:
+    """Call a notifications hook after commit; a failing notification never undoes the workflow step."""
+    import logging
+
+    from notifications import services as notifications
+
+    try:
+        getattr(notifications, name)(**kwargs)
+    except Exception:  # noqa: BLE001 - the step is committed; log and carry on
+        logging.getLogger(__name__).exception("通知发送失败：%s", name)
