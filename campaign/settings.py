@@ -232,3 +232,7 @@ LOGGING = {
 }
 
 PORTAL_NAME = "民族团结进步示范市创建工作平台"
+
+# Covering indexes (Index.include) speed the dashboards up on PostgreSQL; SQLite builds them without the
+# extra columns, which is fine for the quick start.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]

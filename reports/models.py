@@ -100,6 +100,16 @@ class ProgressReport(models.Model):
             models.Index(fields=["period", "state"]),
             models.Index(fields=["unit", "period"]),
             models.Index(fields=["state", "submitted_at"]),
+            # Covering indexes for the campaign-wide dashboards (completeness, targets, trends): they read
+            # most of the table, and on PostgreSQL these let them do so from the index alone.
+            models.Index(
+                fields=["period", "state"],
+                include=["first_submitted_at", "unit", "task"],
+                name="report_period_state_cover",
+            ),
+            models.Index(
+                fields=["state", "task"], include=["unit", "period"], name="report_state_task_cover"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -143,6 +153,9 @@ class MetricValue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["report", "metric"], name="unique_metric_value"),
             models.CheckConstraint(condition=models.Q(value__gte=0), name="metric_value_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["metric"], include=["report", "value"], name="metricvalue_metric_cover")
         ]
 
     def __str__(self) -> str:

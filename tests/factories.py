@@ -20,11 +20,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     last_name = "测"
     first_name = factory.Sequence(lambda n: f"试{n}")
-    password = factory.PostGenerationMethodCall("set_password", "test-pass-123")
+
+    @factory.post_generation
+    def password(obj, create, extracted, **kwargs):
+        obj.set_password(extracted or "test-pass-123")
+        if create:
+            obj.save(update_fields=["password"])
 
 
 class UnitFactory(factory.django.DjangoModelFactory):

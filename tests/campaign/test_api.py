@@ -27,7 +27,9 @@ def test_every_role_reads_the_plan(request, api_client, name, who):
 
 
 def test_token_login_and_use(api_client, liaison_a):
-    response = api_client.post("/api/v1/auth/token/", {"username": "liaison_a", "password": PASSWORD}, format="json")
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": "liaison_a", "password": PASSWORD}, format="json"
+    )
     token = response.json()["token"]
 
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -39,7 +41,9 @@ def test_token_login_and_use(api_client, liaison_a):
 
 
 def test_token_with_wrong_password_is_refused_with_a_message(api_client, liaison_a):
-    response = api_client.post("/api/v1/auth/token/", {"username": "liaison_a", "password": "nope"}, format="json")
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": "liaison_a", "password": "nope"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "无法使用提供的认证信息登录" in str(response.json())
@@ -84,7 +88,10 @@ def test_task_carries_targets_and_unit_codes(api_client, liaison_b):
 
     assert task["title"] == "进乡镇(街道)"
     assert {r["unit_code"] for r in task["responsibilities"]} >= {"kongtong", "huating", "gaoxinqu"}
-    assert [(t["scope_label"], t["value"]) for t in task["targets"]] == [("崆峒区、华亭市", "3.00"), ("其他县", "2.00")]
+    assert [(t["scope_label"], t["value"]) for t in task["targets"]] == [
+        ("崆峒区、华亭市", "3.00"),
+        ("其他县", "2.00"),
+    ]
 
 
 def test_periods_have_labels_due_dates_and_states(api_client, liaison_a, open_period):
