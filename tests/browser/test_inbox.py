@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from notifications.services import notify_report_returned
 from tests.browser.conftest import SCREENSHOTS, login, screenshot
@@ -62,8 +63,8 @@ def test_liaison_follows_the_bell_to_the_returned_report(
     page.wait_for_url(f"{live_server.url}/notifications/")
     page.get_by_role("button", name="标为已读", exact=True).click()
     page.wait_for_function("!document.querySelector('[data-testid=bell-count]')")
-    assert page.locator(".notif-unread").count() == 0
-    assert page.locator("#unread-pill").inner_text() == ""
+    expect(page.locator(".notif-unread")).to_have_count(0)
+    expect(page.locator("#unread-pill")).to_have_text("")
     screenshot(page, "inbox-4-all-read")
 
     # E-mail off in the settings.
