@@ -18,9 +18,10 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, CommandError, call_command
 from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from campaign.benchmarking import QuietOutput, measure_page
 from campaign.models import Campaign
 from campaign.services import period_ensure_current
 from reports import charts
@@ -97,7 +98,9 @@ class Command(BaseCommand):
                 small = Unit.objects.filter(is_active=True).count()
                 for total in [small] if existing else [small, large]:
                     if not existing:
-                        call_command("generate_scale_data", units=total, quarters=quarters, stdout=_Quiet())
+                        call_command(
+                            "generate_scale_data", units=total, quarters=quarters, stdout=QuietOutput()
+                        )
                         with connection.cursor() as cursor:
                             # Fresh planner statistics, as a live database has; without them PostgreSQL
                             # plans for the tables' previous (small) sizes.
@@ -107,7 +110,7 @@ class Command(BaseCommand):
                     scales.append((units, reports, MetricValue.objects.count()))
                     self.stdout.write(f"\n规模：{units} 个单位，{reports} 份报告，{scales[-1][2]} 条指标数值")
                     for label, url in _targets(campaign):
-                        count, median = _measure(office, url, repeat)
+                        count, median = measure_page(office, url, repeat)
                         results.setdefault(label, {})[units] = (count, median)
                         flag = "" if median * 1000 < GOAL_MS else "  ← 超过 300 毫秒"
                         self.stdout.write(
@@ -166,29 +169,3 @@ def _bench_office():
     )
     CampaignRole.objects.get_or_create(user=office, role=CampaignRole.Role.OFFICE)
     return office
-
-
-def _measure(user, url: str, repeat: int) -> tuple[int, float]:
-    client = Client()
-    client.force_login(user)
-    response = client.get(url)  # warm up templates and caches
-    if response.status_code != 200:
-        raise CommandError(f"{url} 返回 {response.status_code}")
-    timings, counts = [], set()
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as ctx:
-            started = time.perf_counter()
-            response = client.get(url)
-            timings.append(time.perf_counter() - started)
-        counts.add(len(ctx.captured_queries))
-    if len(counts) != 1:
-        raise CommandError(f"{url} 每次请求的查询次数不同：{sorted(counts)}")
-    return counts.pop(), statistics.median(timings)
-
-
-class _Quiet:
-    def write(self, *args, **kwargs):
-        pass
-
-    def flush(self):
-        pass

@@ -10,15 +10,12 @@ back at the end, so a developer's database is left as it was.
 
 from __future__ import annotations
 
-import statistics
-import time
-
 from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, CommandError, call_command
 from django.db import connection, transaction
-from django.test import Client, override_settings
-from django.test.utils import CaptureQueriesContext
+from django.test import override_settings
 
+from campaign.benchmarking import QuietOutput, measure_page
 from campaign.models import Campaign
 from campaign.services import period_ensure_current
 from reports.models import ProgressReport
@@ -54,11 +51,11 @@ class Command(BaseCommand):
                 liaison, office = _bench_users()
                 small = Unit.objects.filter(is_active=True).count()
                 for total in (small, large):
-                    call_command("generate_scale_data", units=total, quarters=quarters, stdout=_Quiet())
+                    call_command("generate_scale_data", units=total, quarters=quarters, stdout=QuietOutput())
                     units = Unit.objects.filter(is_active=True).count()
                     reports = ProgressReport.objects.count()
                     for label, who, url in PAGES:
-                        count, median = _measure(liaison if who == "liaison" else office, url, repeat)
+                        count, median = measure_page(liaison if who == "liaison" else office, url, repeat)
                         rows.append((label, units, reports, url, count, median))
                         self.stdout.write(
                             f"  {units:>5} 个单位 {reports:>7} 份报告  {label:<14} 查询 {count:>3} 次  中位耗时 {median * 1000:7.1f} 毫秒"
@@ -90,29 +87,3 @@ def _bench_users():
     Membership.objects.get_or_create(user=liaison, unit=unit, role=Membership.Role.LIAISON)
     CampaignRole.objects.get_or_create(user=office, role=CampaignRole.Role.OFFICE)
     return liaison, office
-
-
-def _measure(user, url: str, repeat: int) -> tuple[int, float]:
-    client = Client()
-    client.force_login(user)
-    response = client.get(url)  # warm up templates and caches
-    if response.status_code != 200:
-        raise CommandError(f"{url} 返回 {response.status_code}")
-    timings, counts = [], set()
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as ctx:
-            started = time.perf_counter()
-            response = client.get(url)
-            timings.append(time.perf_counter() - started)
-        counts.add(len(ctx.captured_queries))
-    if len(counts) != 1:
-        raise CommandError(f"{url} 每次请求的查询次数不同：{sorted(counts)}")
-    return counts.pop(), statistics.median(timings)
-
-
-class _Quiet:
-    def write(self, *args, **kwargs):
-        pass
-
-    def flush(self):
-        pass
