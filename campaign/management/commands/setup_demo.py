@@ -128,7 +128,7 @@ class Command(BaseCommand):
             Membership.objects.get_or_create(
                 user=user, unit=unit, role=Membership.Role.LIAISON, defaults={"phone": f"1389334{i:04d}"}
             )
-            if i < 3 or unit.kind == Unit.Kind.COUNTY and unit.code in ("kongtong", "huating"):
+            if unit.code in ("xuanchuanbu", "minzongwei", "jiaoyuju", "kongtong", "huating"):
                 created.append((unit.code, f"{unit.name} 联络员"))
         created.append(("<单位代码>", "其余各单位联络员，用户名即单位代码（见“单位”页面）"))
         return created
