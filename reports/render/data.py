@@ -263,18 +263,6 @@ class Group:
 
 
 @dataclass
-class UnitRow:
-    unit: Unit
-    expected: int
-    reported: int
-    on_time: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.reported / self.expected if self.expected else None
-
-
-@dataclass
 class NarrativeDocument:
     title: str
     subtitle: str
@@ -283,7 +271,7 @@ class NarrativeDocument:
     campaign: Campaign
     intro: list[str]
     groups: list[Group]
-    unit_rows: list[UnitRow]
+    unit_rows: list[UnitSummary]
     charts: list[tuple[str, str]]
     expected: int
     reported: int
@@ -356,12 +344,12 @@ def _targets_by_task(scope: Scope) -> dict[int, list[str]]:
 
 def _unit_rows(
     scope: Scope, reports: dict, responsibilities: dict[int, list[Responsibility]]
-) -> list[UnitRow]:
-    rows: dict[int, UnitRow] = {}
+) -> list[UnitSummary]:
+    rows: dict[int, UnitSummary] = {}
     for task_resps in responsibilities.values():
         for resp in task_resps:
             for period in scope.periods:
-                row = rows.get(resp.unit_id) or rows.setdefault(resp.unit_id, UnitRow(resp.unit, 0, 0, 0))
+                row = rows.get(resp.unit_id) or rows.setdefault(resp.unit_id, UnitSummary(resp.unit, 0, 0, 0))
                 row.expected += 1
                 report = reports.get((period.pk, resp.unit_id, resp.task_id))
                 if report is not None and report.state in REPORTED:
@@ -373,31 +361,22 @@ def _unit_rows(
 
 
 def dashboard_charts(scope: Scope) -> list[tuple[str, str]]:
-    """The dashboards' own SVG charts (reports/charts.py, the dashboards issue), so page and PDF agree.
+    """The dashboards' own SVG charts (reports/charts.py), so page and PDF agree."""
+    from reports import charts
 
-    Imported lazily: the documents still build, without charts, where that module is missing or fails.
-    """
-    try:
-        from reports import charts
-    except ImportError:
-        logger.info("reports.charts is not available; compiling without charts")
-        return []
-    wanted: list[tuple[str, str, object]] = []
+    wanted: list[tuple[str, object, object]] = []
     period = scope.single_period
     if period is not None and scope.unit is None and scope.task is None:
-        wanted.append(("报送完成情况", "period_completeness_svg", period))
+        wanted.append(("报送完成情况", charts.period_completeness_svg, period))
     if scope.unit is None and scope.task is None:
-        wanted.append(("各季度报送率趋势", "reporting_rate_trend_svg", scope.campaign))
-    wanted.append(("量化目标完成进度", "target_progress_svg", scope.campaign))
+        wanted.append(("各季度报送率趋势", charts.reporting_rate_trend_svg, scope.campaign))
+    wanted.append(("量化目标完成进度", charts.target_progress_svg, scope.campaign))
     out = []
-    for title, name, arg in wanted:
-        func = getattr(charts, name, None)
-        if func is None:
-            continue
+    for title, func, arg in wanted:
         try:
             svg = func(arg)
         except Exception:  # a broken chart must not cost the whole document
-            logger.exception("chart %s failed", name)
+            logger.exception("chart %s failed", title)
             continue
         if svg:
             out.append((title, clean_svg(str(svg))))
@@ -1015,83 +994,23 @@ class TargetLine:
 
 
 def target_rows(scope: Scope) -> list[TargetLine]:
-    """Targets against what was reported. The dashboards' ``target_progress`` (reports.selectors_dashboard,
-    the dashboards issue) is used when present so the workbook and the dashboard agree; otherwise a plain
-    sum of submitted and approved values per target, unit or group, up to the scope's last quarter."""
-    try:
-        from reports import selectors_dashboard
-    except ImportError:
-        selectors_dashboard = None
-    if selectors_dashboard is not None and hasattr(selectors_dashboard, "target_progress"):
-        last = scope.periods[-1] if scope.periods else None
-        today = min(scope.today, last.ends_on) if last is not None and scope.kind != "ledger" else scope.today
-        rows = selectors_dashboard.target_progress(scope.campaign, today=today, unit=scope.unit)
-        if scope.task is not None:
-            rows = [r for r in rows if r.target.task_id == scope.task.pk]
-        return [
-            TargetLine(
-                target=r.target,
-                unit_label=r.unit_name,
-                window_label=r.window_label,
-                reported=r.reported,
-                promised=r.promised,
-                expected=r.expected,
-                light_label=r.light_label,
-            )
-            for r in rows
-        ]
-    return _target_rows_plain(scope)
+    """Targets against what was reported, from the dashboards' ``target_progress`` so workbook and dashboard agree."""
+    from reports import selectors_dashboard
 
-
-def _target_rows_plain(scope: Scope) -> list[TargetLine]:
     last = scope.periods[-1] if scope.periods else None
-    targets = list(
-        Target.objects.filter(task__campaign=scope.campaign)
-        .select_related("metric", "task")
-        .prefetch_related(Prefetch("units", queryset=Unit.objects.order_by("order")))
-        .order_by("task__number", "order", "id")
-    )
+    today = min(scope.today, last.ends_on) if last is not None and scope.kind != "ledger" else scope.today
+    rows = selectors_dashboard.target_progress(scope.campaign, today=today, unit=scope.unit)
     if scope.task is not None:
-        targets = [t for t in targets if t.task_id == scope.task.pk]
-    values = MetricValue.objects.filter(report__task__campaign=scope.campaign, report__state__in=REPORTED)
-    if last is not None:
-        values = values.filter(
-            Q(report__period__year__lt=last.year)
-            | Q(report__period__year=last.year, report__period__quarter__lte=last.quarter)
+        rows = [r for r in rows if r.target.task_id == scope.task.pk]
+    return [
+        TargetLine(
+            target=r.target,
+            unit_label=r.unit_name,
+            window_label=r.window_label,
+            reported=r.reported,
+            promised=r.promised,
+            expected=r.expected,
+            light_label=r.light_label,
         )
-    if scope.unit is not None:
-        values = values.filter(report__unit=scope.unit)
-    sums: dict[tuple[int, int, int], Decimal] = defaultdict(Decimal)
-    for task_id, metric_id, unit_id, value in values.values_list(
-        "report__task_id", "metric_id", "report__unit_id", "value"
-    ):
-        sums[(task_id, metric_id, unit_id)] += value
-    responsible = defaultdict(list)
-    for task_id, unit_id in scope.responsibilities().values_list("task_id", "unit_id"):
-        responsible[task_id].append(unit_id)
-    unit_names = dict(Unit.objects.values_list("pk", "name"))
-    rows = []
-    for target in targets:
-        key_units = [u.pk for u in target.units.all()]
-        per_unit = target.scope in (Target.Scope.EACH_UNIT, Target.Scope.EACH_RESPONSIBLE)
-        if per_unit:
-            unit_ids = key_units or responsible.get(target.task_id, [])
-            if scope.unit is not None:
-                unit_ids = [u for u in unit_ids if u == scope.unit.pk]
-            for unit_id in unit_ids:
-                rows.append(
-                    TargetLine(
-                        target,
-                        unit_names.get(unit_id, ""),
-                        target.period_display,
-                        sums.get((target.task_id, target.metric_id, unit_id), Decimal(0)),
-                        target.value,
-                    )
-                )
-        else:
-            unit_ids = set(responsible.get(target.task_id, [])) | set(key_units)
-            total = sum(
-                (sums.get((target.task_id, target.metric_id, u), Decimal(0)) for u in unit_ids), Decimal(0)
-            )
-            rows.append(TargetLine(target, target.scope_label, target.period_display, total, target.value))
-    return rows
+        for r in rows
+    ]
