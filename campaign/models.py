@@ -64,6 +64,13 @@ class Phase(models.Model):
         return self.starts_on <= day <= self.ends_on
 
 
+class PeriodQuerySet(models.QuerySet):
+    def as_of(self, day: dt.date) -> PeriodQuerySet:
+        """The periods a figure "as of ``day``" covers: those that have begun by then. A live page passes
+        today; a page or document about period P passes ``P.as_of`` (its last day), so P is the latest."""
+        return self.filter(starts_on__lte=day)
+
+
 class ReportingPeriod(models.Model):
     """A quarter in which units report. The office closes it; a closed period is locked except for reopenings."""
 
@@ -84,6 +91,8 @@ class ReportingPeriod(models.Model):
     due_on = models.DateField(_("报送截止日期"))
     state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.UPCOMING)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+
+    objects = PeriodQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("报告期")
@@ -108,6 +117,18 @@ class ReportingPeriod(models.Model):
 
     def days_to_due(self, today: dt.date | None = None) -> int:
         return (self.due_on - (today or timezone.localdate())).days
+
+    @property
+    def on_time_cutoff(self) -> dt.datetime:
+        """The first instant that is late: local midnight after the due date. A report is on time when it
+        was first submitted before this (``ProgressReport.is_on_time``), i.e. up to 23:59:59 of ``due_on``."""
+        return timezone.make_aware(dt.datetime.combine(self.due_on + dt.timedelta(days=1), dt.time.min))
+
+    @property
+    def as_of(self) -> dt.date:
+        """The moment a figure "as of this period" is taken at: the period's last day. Pages and documents
+        about the period show nothing from a later period (``ReportingPeriod.objects.as_of``)."""
+        return self.ends_on
 
     @classmethod
     def bounds_for(cls, year: int, quarter: int) -> tuple[dt.date, dt.date, dt.date]:

@@ -54,3 +54,22 @@ def periods_advance(*, today: dt.date | None = None) -> dict[str, int]:
         state__in=[ReportingPeriod.State.UPCOMING, ReportingPeriod.State.OPEN], due_on__lt=close_before
     ).update(state=ReportingPeriod.State.CLOSED, closed_at=timezone.now())
     return {"opened": opened, "closed": closed}
+
+
+def periods_ensure_until(*, campaign: Campaign, today: dt.date | None = None) -> list[ReportingPeriod]:
+    """Every quarter from the campaign's first reporting period (or, without one, the quarter it starts in)
+    to the quarter containing ``today``, created where missing: the calendar never has a gap, also after
+    the plan's last quarter, when a named city keeps reporting. Returns them in order; states untouched."""
+    today = today or timezone.localdate()
+    first = campaign.periods.order_by("year", "quarter").first()
+    year, quarter = (first.year, first.quarter) if first else quarter_of(campaign.starts_on)
+    periods = []
+    while (year, quarter) <= quarter_of(today):
+        periods.append(period_ensure(campaign=campaign, year=year, quarter=quarter))
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return periods
+
+
+def period_last_open_day(period: ReportingPeriod) -> dt.date:
+    """The last day a period stays open for late reports: periods_advance closes it the day after."""
+    return period.due_on + dt.timedelta(days=settings.PERIOD_AUTO_CLOSE_DAYS_AFTER_DUE)

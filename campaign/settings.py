@@ -62,7 +62,9 @@ INSTALLED_APPS = [
     "units",
     "tasks",
     "reports",
+    "reports.dashboards",
     "notifications",
+    "reports.compilations",
 ]
 
 MIDDLEWARE = [
@@ -206,9 +208,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Each app keeps its beat entries in <app>/schedule.py (plain data, safe to import from settings).
 from campaign.schedule import BEAT_SCHEDULE as _campaign_beat  # noqa: E402
 from notifications.schedule import BEAT_SCHEDULE as _notifications_beat  # noqa: E402
-from reports.schedule import BEAT_SCHEDULE as _reports_beat  # noqa: E402
+from reports.compilations.schedule import BEAT_SCHEDULE as _compilations_beat  # noqa: E402
 
-CELERY_BEAT_SCHEDULE = {**_campaign_beat, **_reports_beat, **_notifications_beat}
+CELERY_BEAT_SCHEDULE = {**_campaign_beat, **_compilations_beat, **_notifications_beat}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -9,8 +9,8 @@ from rest_framework.routers import DefaultRouter
 import campaign.api_views
 import notifications.api
 import reports.api
-import reports.api_compilations
-import reports.api_dashboard
+import reports.compilations.api
+import reports.dashboards.api
 import tasks.api
 import units.api
 from tasks import views as task_views
@@ -25,8 +25,8 @@ API_MODULES = [
     units.api,
     tasks.api,
     reports.api,
-    reports.api_dashboard,
-    reports.api_compilations,
+    reports.dashboards.api,
+    reports.compilations.api,
     notifications.api,
 ]
 api_extra: list = []
@@ -55,8 +55,8 @@ urlpatterns = [
     path("plan/import/", include("tasks.urls_import")),
     path("units/", include(units_patterns)),
     path("reports/", include("reports.urls")),
-    path("dashboard/", include("reports.urls_dashboard")),
-    path("compilations/", include("reports.urls_compilations")),
+    path("dashboard/", include("reports.dashboards.urls")),
+    path("compilations/", include("reports.compilations.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),

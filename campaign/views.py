@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import timezone
 
 from tasks.selectors import sections_with_tasks, unit_tasks
 from units.access import get_access
@@ -23,6 +24,8 @@ def home(request):
         return empty
     access = get_access(request.user)
     period = open_period(campaign)
+    # After the plan's end date the city keeps reporting: say plainly that the 创建期 is over.
+    plan_ended = campaign.ends_on < timezone.localdate()
     if access.sees_everything:
         sections = sections_with_tasks(campaign)
         return render(
@@ -34,6 +37,7 @@ def home(request):
                 "sections": sections,
                 "task_count": sum(len(s.task_list) for s in sections),
                 "period": period,
+                "plan_ended": plan_ended,
                 "unit_count": Unit.objects.filter(is_active=True).count(),
             },
         )
@@ -44,6 +48,7 @@ def home(request):
         {
             "campaign": campaign,
             "period": period,
+            "plan_ended": plan_ended,
             "unit_blocks": [{"unit": u, "responsibilities": unit_tasks(u, campaign)} for u in units],
         },
     )

@@ -11,11 +11,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaign.models import ReportingPeriod
+from reports.dashboards.selectors import completeness
 from reports.models import ProgressReport
-from tasks.models import Responsibility, Task
+from tasks.models import Task
 from units.models import CampaignRole, Membership, Unit
-
-REPORTED_STATES = (ProgressReport.State.SUBMITTED, ProgressReport.State.APPROVED)
 
 
 @dataclass
@@ -43,30 +42,18 @@ class UnitPeople:
 
 
 def period_gaps(period: ReportingPeriod) -> list[UnitGap]:
-    """Every active unit carrying tasks in the period's campaign, with its unreported tasks (2 queries).
-
-    Expected = the tasks the unit carries (tasks.Responsibility); reported = a submitted or approved report.
-    A draft or a returned report is not reported.
-    """
-    reported = set(
-        ProgressReport.objects.filter(period=period, state__in=REPORTED_STATES).values_list(
-            "unit_id", "task_id"
-        )
-    )
-    gaps: dict[int, UnitGap] = {}
-    responsibilities = (
-        Responsibility.objects.filter(task__campaign_id=period.campaign_id, unit__is_active=True)
-        .select_related("unit", "task")
-        .order_by("unit__order", "unit_id", "task__number")
-    )
-    for resp in responsibilities:
-        gap = gaps.get(resp.unit_id)
-        if gap is None:
-            gap = gaps[resp.unit_id] = UnitGap(unit=resp.unit, expected=0)
-        gap.expected += 1
-        if (resp.unit_id, resp.task_id) not in reported:
-            gap.missing.append(resp.task)
-    return list(gaps.values())
+    """Every active unit carrying tasks in the period's campaign, with its unreported tasks: the dashboards'
+    ``completeness`` (the one count of expected and reported), in the units' order (4 queries)."""
+    comp = completeness(period)
+    gaps = []
+    for row in sorted(comp.units, key=lambda r: (r.unit.order, r.unit.pk)):
+        missing = [
+            task
+            for task in comp.tasks
+            if task.pk in row.cells and row.cells[task.pk].state not in ProgressReport.REPORTED_STATES
+        ]
+        gaps.append(UnitGap(unit=row.unit, expected=row.expected, missing=missing))
+    return gaps
 
 
 def unit_people(unit_ids) -> dict[int, UnitPeople]:

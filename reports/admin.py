@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Compilation, Evidence, MetricValue, PeriodReopening, ProgressReport, ReportEvent
+from .models import Evidence, MetricValue, PeriodReopening, ProgressReport, ReportEvent
 
 
 class MetricValueInline(admin.TabularInline):
@@ -52,10 +52,3 @@ class PeriodReopeningAdmin(admin.ModelAdmin):
     list_display = ["period", "unit", "until", "opened_by", "opened_at", "revoked_at"]
     list_filter = ["period"]
     search_fields = ["unit__name", "reason"]
-
-
-@admin.register(Compilation)
-class CompilationAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "state", "progress", "requested_by", "created_at", "finished_at"]
-    list_filter = ["kind", "format", "state"]
-    search_fields = ["error", "stage"]

@@ -115,22 +115,6 @@ def previous_report(*, period: ReportingPeriod, unit_id: int, task_id: int) -> P
 # ---------------------------------------------------------------- the liaison's period page
 
 
-def report_light(report: ProgressReport | None, period: ReportingPeriod, today: dt.date) -> tuple[str, str]:
-    """(colour, label) of a unit × task in a period, as the status light shows it."""
-    if report is not None and report.state == State.APPROVED:
-        return "green", "已通过"
-    if report is not None and report.state == State.SUBMITTED:
-        return "green", "已报送"
-    if report is not None and report.state == State.RETURNED:
-        return "red", "已退回待修改"
-    days = (period.due_on - today).days
-    if days < 0:
-        return "red", "已逾期"
-    if days <= 3:
-        return "yellow", "即将到期"
-    return "grey", "草稿" if report is not None else "未填写"
-
-
 @dataclass
 class PeriodRow:
     task: Task
@@ -141,7 +125,7 @@ class PeriodRow:
 
     @property
     def is_done(self) -> bool:
-        return self.report is not None and self.report.state in (State.SUBMITTED, State.APPROVED)
+        return self.report is not None and self.report.is_reported
 
 
 @dataclass
@@ -204,8 +188,8 @@ def unit_period_overview(
         report = reports.get(resp.task_id)
         if report is not None:
             report.period = period
-        colour, label = report_light(report, period, today)
-        overview.rows.append(PeriodRow(resp.task, resp.role, report, colour, label))
+        colour, label = ProgressReport.light_for(report, period, today)
+        overview.rows.append(PeriodRow(resp.task, resp.get_role_display(), report, colour, label))
     return overview
 
 

@@ -89,13 +89,28 @@ def _require_writable(period: ReportingPeriod, unit_id: int) -> None:
         )
 
 
-def _require_editable(report: ProgressReport) -> None:
-    if report.state == State.APPROVED:
-        raise DomainError("该报告已审核通过并锁定，不能再修改。如需更正，请联系创建办。", code="locked")
-    if report.state == State.SUBMITTED:
-        raise DomainError(
-            "该报告已报送，正在等待创建办审核，暂不能修改。如需修改，请联系创建办退回。", code="submitted"
-        )
+# Why a step is refused, by step and state, in words a person can act on. Whether it is refused is
+# ``ProgressReport.can`` (its TRANSITIONS table), asked by ``_require_step`` before every step.
+REFUSALS = {
+    ("edit", State.APPROVED): ("该报告已审核通过并锁定，不能再修改。如需更正，请联系创建办。", "locked"),
+    ("edit", State.SUBMITTED): (
+        "该报告已报送，正在等待创建办审核，暂不能修改。如需修改，请联系创建办退回。",
+        "submitted",
+    ),
+    ("submit", State.SUBMITTED): ("该报告已报送，正在等待审核，无需重复报送。", "already_submitted"),
+    ("submit", State.APPROVED): ("该报告已审核通过并锁定，不能再次报送。", "locked"),
+    ("review", State.DRAFT): ("该报告尚未报送，不能审核。", "not_submitted"),
+    ("review", State.RETURNED): ("该报告已退回，正在等待单位修改后重新报送。", "not_submitted"),
+    ("review", State.APPROVED): ("该报告已审核通过，不能重复审核或退回。", "not_submitted"),
+}
+
+
+def _require_step(report: ProgressReport, step: str) -> None:
+    if report.can(step):
+        return
+    key = "review" if step in ("return", "approve") else step
+    message, code = REFUSALS.get((key, report.state), ("该报告当前状态不允许此操作。", "bad_state"))
+    raise DomainError(message, code=code)
 
 
 def _stale(current: ProgressReport) -> StaleVersion:
@@ -309,7 +324,7 @@ def report_save_draft(
     """Save the text and figures. Fields left as None keep their value. A stale ``version`` is refused."""
     _require_author(report.unit_id, by)
     current = _locked(report)
-    _require_editable(current)
+    _require_step(current, "edit")
     _require_writable(current.period, current.unit_id)
     try:
         version = int(version)
@@ -339,10 +354,7 @@ def report_submit(*, report: ProgressReport, by, version: int | None = None) -> 
     """Hand the report to the office. Needs the 工作进展 text; a returned report may be resubmitted."""
     _require_author(report.unit_id, by)
     current = _locked(report)
-    if current.state == State.SUBMITTED:
-        raise DomainError("该报告已报送，正在等待审核，无需重复报送。", code="already_submitted")
-    if current.state == State.APPROVED:
-        raise DomainError("该报告已审核通过并锁定，不能再次报送。", code="locked")
+    _require_step(current, "submit")
     _require_writable(current.period, current.unit_id)
     if version is not None and str(version) != str(current.version):
         raise _stale(current)
@@ -376,17 +388,6 @@ def report_submit(*, report: ProgressReport, by, version: int | None = None) -> 
 # ---------------------------------------------------------------- review
 
 
-def _require_reviewable(report: ProgressReport) -> None:
-    if report.state == State.SUBMITTED:
-        return
-    messages = {
-        State.DRAFT: "该报告尚未报送，不能审核。",
-        State.RETURNED: "该报告已退回，正在等待单位修改后重新报送。",
-        State.APPROVED: "该报告已审核通过，不能重复审核或退回。",
-    }
-    raise DomainError(messages[report.state], code="not_submitted")
-
-
 @transaction.atomic
 def report_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
     """Send the report back to the unit; the reason is required and shown at the top of the report."""
@@ -395,7 +396,7 @@ def report_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
     if not reason:
         raise DomainError("退回时必须填写退回原因，以便联络员知道如何修改。", code="reason_required")
     current = _locked(report)
-    _require_reviewable(current)
+    _require_step(current, "return")
     now = timezone.now()
     current.state = State.RETURNED
     current.return_reason = reason
@@ -412,7 +413,7 @@ def report_approve(*, report: ProgressReport, by, comment: str = "") -> Progress
     """Approve a submitted report; it is locked from then on."""
     _require_office(by)
     current = _locked(report)
-    _require_reviewable(current)
+    _require_step(current, "approve")
     current.state = State.APPROVED
     current.reviewed_at = timezone.now()
     current.reviewed_by = by
@@ -436,8 +437,8 @@ def reports_approve_many(
         .filter(pk__in=ids)
         .order_by("pk")
     )
-    approved = [r for r in reports if r.state == State.SUBMITTED]
-    skipped = [r for r in reports if r.state != State.SUBMITTED]
+    approved = [r for r in reports if r.can("approve")]
+    skipped = [r for r in reports if not r.can("approve")]
     now = timezone.now()
     for r in approved:
         r.state, r.reviewed_at, r.reviewed_by, r.updated_at = State.APPROVED, now, by, now
@@ -518,7 +519,7 @@ def period_reopening_revoke(*, reopening: PeriodReopening, by) -> PeriodReopenin
 def _require_evidence_change(report: ProgressReport, by) -> ProgressReport:
     _require_author(report.unit_id, by)
     current = _locked(report)
-    _require_editable(current)
+    _require_step(current, "edit")
     _require_writable(current.period, current.unit_id)
     return current
 

@@ -299,7 +299,7 @@ def detail(request, pk: int):
         {
             "report": report,
             "task": selectors.task_with_targets(report.task_id),
-            "can_review": access.is_office and report.state == State.SUBMITTED,
+            "can_review": access.is_office and report.can("approve"),
             "can_edit": can_author and report.is_editable and writable,
             "can_submit": can_author and report.can("submit") and writable,
             "return_form": ReturnForm(),
@@ -444,7 +444,7 @@ def return_report(request, pk: int):
             {
                 "report": selectors.report_for(user=request.user, pk=pk),
                 "task": selectors.task_with_targets(report.task_id),
-                "can_review": access.is_office and report.state == State.SUBMITTED,
+                "can_review": access.is_office and report.can("approve"),
                 "return_form": form,
                 "return_error": exc.message,
                 "unusual": [mv for mv in report.metric_values.all() if mv.is_unusual],

@@ -49,7 +49,20 @@ class Task(models.Model):
         return f"{self.number}. {self.title}"
 
 
+class ResponsibilityQuerySet(models.QuerySet):
+    """Lead (牵头) vs co-responsible (配合), in queries. The same rule as ``Responsibility.is_lead``."""
+
+    def leads(self) -> ResponsibilityQuerySet:
+        return self.filter(Responsibility.lead_q())
+
+    def co(self) -> ResponsibilityQuerySet:
+        """Every responsibility that is not the lead: the named 配合 units and the by-rule ones."""
+        return self.exclude(Responsibility.lead_q())
+
+
 class Responsibility(models.Model):
+    """A unit's part in a task. The first named unit leads (at most one per task); the rest are co-responsible."""
+
     class Role(models.TextChoices):
         LEAD = "lead", _("牵头")
         CO = "co", _("配合")
@@ -68,12 +81,15 @@ class Responsibility(models.Model):
         help_text=_("由“以下任务均需各县(市、区)…落实”一类统一要求产生，而非逐条列出"),
     )
 
+    objects = ResponsibilityQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("责任分工")
         verbose_name_plural = _("责任分工")
         ordering = ["task", "order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["task", "unit"], name="unique_responsibility"),
+            # The database's half of the lead rule; "lead" is Role.LEAD, which Meta cannot see.
             models.UniqueConstraint(
                 fields=["task"], condition=models.Q(role="lead"), name="one_lead_per_task"
             ),
@@ -81,6 +97,16 @@ class Responsibility(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task.number} · {self.unit} · {self.get_role_display()}"
+
+    @property
+    def is_lead(self) -> bool:
+        """True for the task's 牵头单位; every other responsibility is 配合."""
+        return self.role == self.Role.LEAD
+
+    @classmethod
+    def lead_q(cls, prefix: str = "") -> models.Q:
+        """The lead rule as a filter; ``prefix`` reaches it across a relation, e.g. ``"responsibilities__"``."""
+        return models.Q(**{f"{prefix}role": cls.Role.LEAD})
 
 
 class Metric(models.Model):

@@ -35,7 +35,11 @@ def tasks_with_details(campaign) -> QuerySet[Task]:
 
 
 def sections_with_tasks(campaign) -> list[Section]:
-    """Sections, each with ``.task_list`` carrying responsibilities and targets (4 queries)."""
+    """Sections, each with ``.task_list`` carrying responsibilities and targets (4 queries).
+
+    Each task gets ``.named_responsibilities``: the units the plan names for it (not the by-rule ones), in the
+    plan's order, lead first; templates tell the lead by ``r.is_lead``.
+    """
     sections = list(Section.objects.filter(campaign=campaign).order_by("order"))
     by_section: dict[int, list[Task]] = {s.pk: [] for s in sections}
     for task in tasks_with_details(campaign):
@@ -58,7 +62,7 @@ def unit_tasks(unit: Unit, campaign) -> list[Responsibility]:
         .prefetch_related(
             Prefetch(
                 "task__responsibilities",
-                queryset=Responsibility.objects.filter(role="lead").select_related("unit"),
+                queryset=Responsibility.objects.leads().select_related("unit"),
                 to_attr="lead_list",
             )
         )
@@ -71,7 +75,9 @@ def units_directory(*, query: str = "", kind: str = "") -> QuerySet[Unit]:
 
     qs = Unit.objects.filter(is_active=True).annotate(
         task_count=Count("responsibilities", distinct=True),
-        lead_count=Count("responsibilities", filter=Q(responsibilities__role="lead"), distinct=True),
+        lead_count=Count(
+            "responsibilities", filter=Responsibility.lead_q("responsibilities__"), distinct=True
+        ),
     )
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(short_name__icontains=query) | Q(code__icontains=query))

@@ -22,8 +22,8 @@ def task_page(request, number: int):
         {
             "campaign": campaign,
             "task": task,
-            "lead": next((r for r in responsibilities if r.role == "lead"), None),
-            "named_co": [r for r in responsibilities if r.role == "co" and not r.by_rule],
+            "lead": next((r for r in responsibilities if r.is_lead), None),
+            "named_co": [r for r in responsibilities if not r.is_lead and not r.by_rule],
             "by_rule": [r for r in responsibilities if r.by_rule],
             "targets": list(task.targets.all()),
         },

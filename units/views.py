@@ -32,7 +32,7 @@ def unit_page(request, code: str):
         {
             "unit": unit,
             "responsibilities": responsibilities,
-            "lead_count": sum(1 for r in responsibilities if r.role == "lead"),
+            "lead_count": sum(1 for r in responsibilities if r.is_lead),
             "members": members,
         },
     )

@@ -7,6 +7,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from campaign import lights
 from campaign.dates import cn_date
 
 register = template.Library()
@@ -40,25 +41,17 @@ def num(value):
     return value
 
 
-LIGHTS = {
-    "green": ("bg-success", "●", "正常"),
-    "yellow": ("bg-warning text-dark", "▲", "预警"),
-    "red": ("bg-danger", "■", "逾期"),
-    "grey": ("bg-secondary", "○", "未开始"),
-}
-
-
 @register.simple_tag
 def light(color: str, label: str = ""):
     """A status light with a shape as well as a colour, readable without colour vision."""
-    css, shape, default = LIGHTS.get(color, LIGHTS["grey"])
+    spec = lights.light(color)
     return format_html(
         '<span class="badge {} light light-{}" title="{}">{} {}</span>',
-        css,
-        color,
-        label or default,
-        shape,
-        label or default,
+        spec.css,
+        spec.key,
+        label or spec.label,
+        spec.symbol,
+        label or spec.label,
     )
 
 

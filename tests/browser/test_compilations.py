@@ -15,7 +15,8 @@ from django.core.files.base import ContentFile
 from openpyxl import load_workbook
 
 from campaign.models import ReportingPeriod
-from reports.models import Compilation, ProgressReport
+from reports.compilations.models import Compilation
+from reports.models import ProgressReport
 from tests.browser.conftest import login, screenshot
 from tests.factories import make_report
 

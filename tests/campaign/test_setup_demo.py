@@ -1,15 +1,19 @@
 import datetime as dt
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from campaign.models import ReportingPeriod
+from campaign.models import Campaign, ReportingPeriod
 from campaign.services import periods_advance
 from units.models import CampaignRole, Membership, Unit
 
 pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PLAN_ENDED = "实施方案规定的创建期已于2025年12月31日结束"
 
 
 def run_demo(**kwargs) -> str:
@@ -41,7 +45,7 @@ def test_setup_demo_is_idempotent(settings):
 
     assert Unit.objects.count() == 56
     assert get_user_model().objects.count() == 58
-    assert ReportingPeriod.objects.count() == 11
+    assert ReportingPeriod.objects.count() == 14  # 2023 Q3 … 2026 Q4
 
 
 def test_setup_demo_opens_the_quarter_containing_today(settings):
@@ -53,6 +57,84 @@ def test_setup_demo_opens_the_quarter_containing_today(settings):
     assert current.state == "open"
     assert current.due_on == dt.date(2027, 1, 10)
     assert set(ReportingPeriod.objects.exclude(pk=current.pk).values_list("state", flat=True)) == {"closed"}
+
+
+def test_setup_demo_lays_out_every_quarter_from_the_plans_first_to_todays(settings):
+    settings.DEBUG = True
+
+    run_demo(today=dt.date(2026, 11, 29))
+
+    periods = list(ReportingPeriod.objects.order_by("year", "quarter"))
+    assert [(p.year, p.quarter) for p in periods] == [
+        (2023, 3),
+        (2023, 4),
+        *[(year, q) for year in (2024, 2025, 2026) for q in (1, 2, 3, 4)],
+    ]
+    assert [p.starts_on for p in periods[1:]] == [p.ends_on + dt.timedelta(days=1) for p in periods[:-1]]
+    assert [p.state for p in periods] == ["closed"] * 13 + ["open"]
+    q3 = ReportingPeriod.objects.get(year=2026, quarter=3)
+    assert (q3.starts_on, q3.ends_on, q3.due_on) == ReportingPeriod.bounds_for(2026, 3)
+
+
+def test_setup_demo_dates_each_closing_when_the_daily_job_would_have_closed_it(settings):
+    settings.DEBUG = True
+    settings.PERIOD_AUTO_CLOSE_DAYS_AFTER_DUE = 20
+
+    with time_machine.travel(dt.datetime(2026, 11, 29, 9, 0, tzinfo=SHANGHAI), tick=False):
+        run_demo()
+        run_demo()
+
+    q4 = ReportingPeriod.objects.get(year=2025, quarter=4)  # due 2026-01-10, open for late reports to 01-30
+    assert q4.closed_at == dt.datetime(2026, 1, 31, 0, 20, tzinfo=SHANGHAI)
+    assert ReportingPeriod.objects.get(year=2026, quarter=4).closed_at is None
+
+
+def test_setup_demo_on_a_day_in_the_plan_period_opens_that_quarter_only(settings):
+    settings.DEBUG = True
+
+    run_demo(today=dt.date(2024, 8, 15))
+
+    assert ReportingPeriod.objects.count() == 10  # the plan's own quarters; none added
+    assert ReportingPeriod.objects.get(year=2024, quarter=3).state == "open"
+    assert set(ReportingPeriod.objects.filter(year=2025).values_list("state", flat=True)) == {"upcoming"}
+
+
+def test_office_home_says_the_plan_period_is_over(plan, as_office):
+    with time_machine.travel(dt.datetime(2026, 11, 29, 9, 0, tzinfo=SHANGHAI), tick=False):
+        period = ReportingPeriod.objects.create(
+            campaign=plan,
+            year=2026,
+            quarter=4,
+            starts_on=dt.date(2026, 10, 1),
+            ends_on=dt.date(2026, 12, 31),
+            due_on=dt.date(2027, 1, 10),
+            state=ReportingPeriod.State.OPEN,
+        )
+        body = as_office.get("/").content.decode()
+
+    assert (
+        f"{PLAN_ENDED}，目前处于创建期结束后的常态化推进阶段：各单位继续按季度报送工作进展，"
+        f"当前报告期为{period.label}，报送截止日期2027年1月10日。"
+    ) in body
+    assert "创建期已结束" in body
+
+
+def test_unit_home_says_the_plan_period_is_over(plan, as_liaison_b):
+    with time_machine.travel(dt.datetime(2026, 1, 5, 9, 0, tzinfo=SHANGHAI), tick=False):
+        body = as_liaison_b.get("/").content.decode()
+
+    assert f'data-testid="plan-ended">{PLAN_ENDED}' in body
+
+
+def test_home_has_no_such_notice_on_the_plan_periods_last_day(plan, as_office):
+    assert Campaign.objects.get().ends_on == dt.date(2025, 12, 31)
+
+    with time_machine.travel(dt.datetime(2025, 12, 31, 20, 0, tzinfo=SHANGHAI), tick=False):
+        body = as_office.get("/").content.decode()
+
+    assert PLAN_ENDED not in body
+    assert "创建期已结束" not in body
+    assert '<div class="fs-5">申报验收阶段</div>' in body
 
 
 def test_setup_demo_refuses_when_debug_is_off(settings):

@@ -16,9 +16,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaign.models import ReportingPeriod
-from reports import jobs
-from reports.compilations import compilation_request, compilation_run, stuck_after
-from reports.models import Compilation
+from reports.compilations import jobs
+from reports.compilations.models import Compilation
+from reports.compilations.services import compilation_request, compilation_run, stuck_after
 from tests.factories import make_report
 from units.models import Unit
 
@@ -96,7 +96,7 @@ def test_quarterly_pdf_compiles_on_the_worker_and_progress_moves_to_done(plan, o
     assert running == sorted(running) and len(set(running)) >= 2, seen  # ... and its progress moving
     with done.file.open("rb") as handle:
         assert handle.read(5) == b"%PDF-"
-    assert "reports.jobs.compilation_build" in log.read_text()
+    assert "reports.compilations.jobs.compilation_build" in log.read_text()
 
 
 def test_ledger_excel_on_the_worker_reads_rows_through_its_prefetch_thread(plan, office_user, celery_worker):

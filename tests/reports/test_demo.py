@@ -1,90 +1,45 @@
-"""Demo and scale data: plausible, in every state, idempotent; the benchmark's query counts do not grow."""
+"""Demo and scale data. The demo as setup_demo leaves it on 2026-11-29 (built once for the module): every
+step dated in order and in the past, a mix an office recognises, figures on the scale of the plan."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections import Counter, defaultdict
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
+from django.db import transaction
+from django.db.models import F, Sum
+from django.test import override_settings
 
-from campaign.models import ReportingPeriod
+from campaign.models import Campaign, ReportingPeriod
 from campaign.services import period_ensure_current
-from reports.demo import populate_demo_reports
 from reports.models import MetricValue, ProgressReport, ReportEvent
+from tasks.models import Responsibility, Target
 from units.models import Unit
 
 S = ProgressReport.State
-TODAY = dt.date(2025, 11, 20)
+NOW = dt.datetime(2026, 11, 29, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+SCALE_TODAY = dt.date(2025, 11, 20)
+
+
+# --------------------------------------------------------------------------------------- scale data
 
 
 @pytest.fixture
 def demo_campaign(plan):
-    """Periods as setup_demo leaves them on TODAY: past quarters closed, 2025 Q4 open."""
+    """Periods as setup_demo left them on SCALE_TODAY: past quarters closed, 2025 Q4 open."""
     for period in ReportingPeriod.objects.all():
-        period.state = ReportingPeriod.State.CLOSED if period.ends_on < TODAY else ReportingPeriod.State.OPEN
+        period.state = (
+            ReportingPeriod.State.CLOSED if period.ends_on < SCALE_TODAY else ReportingPeriod.State.OPEN
+        )
         period.save()
-    period_ensure_current(campaign=plan, today=TODAY)
+    period_ensure_current(campaign=plan, today=SCALE_TODAY)
     return plan
-
-
-def test_demo_fills_past_quarters_in_every_state_with_metrics_and_history(demo_campaign):
-    added = populate_demo_reports(campaign=demo_campaign, today=TODAY, stdout=io.StringIO())
-
-    closed = ProgressReport.objects.filter(period__state="closed")
-    assert added == ProgressReport.objects.count() > 2500
-    assert set(closed.values_list("state", flat=True)) == {S.DRAFT, S.SUBMITTED, S.RETURNED, S.APPROVED}
-    assert (
-        closed.filter(state=S.RETURNED).exclude(return_reason="").count()
-        == closed.filter(state=S.RETURNED).count()
-    )
-    assert sum(1 for r in closed.filter(state=S.APPROVED).select_related("period")[:2000] if r.is_late) > 10
-    assert MetricValue.objects.count() > 2 * added
-    assert (
-        ReportEvent.objects.filter(action="returned").count()
-        == closed.filter(state=S.RETURNED).count()
-        + ReportEvent.objects.filter(action="returned", report__period__state="open").count()
-    )
-
-
-def test_demo_has_drafts_and_submissions_in_the_open_quarter(demo_campaign):
-    populate_demo_reports(campaign=demo_campaign, today=TODAY)
-
-    current = ProgressReport.objects.filter(period__year=2025, period__quarter=4)
-    states = set(current.values_list("state", flat=True))
-    assert {S.DRAFT, S.SUBMITTED} <= states
-    assert current.count() < 363  # some tasks still to do
-
-
-def test_demo_texts_are_chinese_and_name_the_task(demo_campaign):
-    populate_demo_reports(campaign=demo_campaign, today=TODAY)
-
-    report = ProgressReport.objects.select_related("task").exclude(state=S.DRAFT).first()
-    assert f"“{report.task.title}”" in report.progress
-    assert "本季度共" in report.progress
-
-
-def test_demo_is_idempotent(demo_campaign):
-    first = populate_demo_reports(campaign=demo_campaign, today=TODAY)
-    counts = (ProgressReport.objects.count(), MetricValue.objects.count(), ReportEvent.objects.count())
-
-    second = populate_demo_reports(campaign=demo_campaign, today=TODAY)
-
-    assert first > 0 and second == 0
-    assert (
-        ProgressReport.objects.count(),
-        MetricValue.objects.count(),
-        ReportEvent.objects.count(),
-    ) == counts
-
-
-def test_demo_history_carries_past_dates(demo_campaign):
-    populate_demo_reports(campaign=demo_campaign, today=TODAY)
-
-    approved = ProgressReport.objects.filter(state=S.APPROVED, period__year=2024, period__quarter=1).first()
-    events = list(approved.events.order_by("at"))
-    assert [e.action for e in events] == ["created", "submitted", "approved"]
-    assert events[1].at.date() < dt.date(2024, 5, 1)
 
 
 def test_scale_data_adds_units_with_tasks_and_reports_and_is_idempotent(demo_campaign):
@@ -128,3 +83,223 @@ def test_benchmark_prints_equal_query_counts_and_rolls_back(demo_campaign):
     assert "创建办审核队列：两种规模下查询次数相同" in text
     assert "（已回滚本次生成的数据）" in text
     assert not Unit.objects.filter(code__startswith="scale-").exists()
+
+
+# ------------------------------------------------------------------------------------------ the demo
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """setup_demo (plan, accounts, reports) run once on NOW for this module's tests, rolled back after."""
+    settings = override_settings(
+        DEBUG=True, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    )
+    clock = time_machine.travel(NOW, tick=False)
+    with django_db_blocker.unblock(), clock, settings, transaction.atomic():
+        out = io.StringIO()
+        call_command("setup_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def closed_periods():
+    return list(
+        ReportingPeriod.objects.filter(state=ReportingPeriod.State.CLOSED).order_by("year", "quarter")
+    )
+
+
+@pytest.mark.django_db
+def test_every_report_is_dated_in_order_and_never_after_now(demo):
+    reports = list(ProgressReport.objects.all())
+
+    disordered = []
+    for r in reports:
+        steps = [t for t in (r.created_at, r.first_submitted_at, r.submitted_at, r.reviewed_at) if t]
+        if steps != sorted(steps) or steps[-1] > NOW or r.updated_at > NOW or r.updated_at < steps[-1]:
+            disordered.append(r.pk)
+    assert len(reports) > 4000
+    assert disordered == []
+    assert ReportEvent.objects.filter(at__gt=NOW).count() == 0
+    assert ReportingPeriod.objects.filter(closed_at__gt=NOW).count() == 0
+
+
+@pytest.mark.django_db
+def test_every_reports_history_runs_in_order_and_ends_in_its_state(demo):
+    events = defaultdict(list)
+    for e in ReportEvent.objects.order_by("report_id", "at", "id"):
+        events[e.report_id].append(e)
+
+    wrong = []
+    for r in ProgressReport.objects.all():
+        history = events[r.pk]
+        at = [e.at for e in history]
+        submitted = [e.at for e in history if e.action == "submitted"]
+        reviews = [e.at for e in history if e.action in ("returned", "approved")]
+        if not (
+            history[0].action == "created"
+            and history[0].at == r.created_at
+            and at == sorted(set(at))  # strictly later, step by step
+            and [e.version for e in history] == list(range(1, r.version + 1))
+            and history[-1].to_state == r.state
+            and all(a.to_state == b.from_state for a, b in zip(history, history[1:], strict=False))
+            and (submitted[:1] or [None])[0] == r.first_submitted_at
+            and (submitted[-1:] or [None])[0] == r.submitted_at
+            and (reviews[-1:] or [None])[0] == r.reviewed_at
+        ):
+            wrong.append(r.pk)
+    assert wrong == []
+
+
+@pytest.mark.django_db
+def test_calendar_runs_from_the_plans_first_quarter_to_today_without_a_gap(demo):
+    periods = list(ReportingPeriod.objects.order_by("year", "quarter"))
+
+    assert [(p.year, p.quarter) for p in periods] == [
+        (2023, 3),
+        (2023, 4),
+        *[(year, q) for year in (2024, 2025, 2026) for q in (1, 2, 3, 4)],
+    ]
+    assert [p.state for p in periods] == ["closed"] * 13 + ["open"]
+    assert "报告期 14 个（2023年第三季度至2026年第四季度）" in demo
+
+
+@pytest.mark.django_db
+def test_a_closed_quarter_has_late_returned_and_missing_reports(demo):
+    period = ReportingPeriod.objects.get(year=2025, quarter=3)
+    reports = list(ProgressReport.objects.filter(period=period).select_related("period"))
+    expected = Responsibility.objects.filter(unit__is_active=True).count()
+    states = Counter(r.state for r in reports)
+    returned = [r for r in reports if r.state == S.RETURNED]
+
+    assert sum(r.is_late for r in reports) >= 1
+    assert returned and all(r.return_reason for r in returned)
+    assert all(r.events.filter(action="returned", comment=r.return_reason).exists() for r in returned)
+    assert expected - len(reports) >= 1  # some never written at all
+    assert states[S.APPROVED] > 0.9 * expected  # but most units report, and the office approves
+    assert sum(r.is_reported for r in reports) == states[S.APPROVED] + states[S.SUBMITTED]
+
+
+@pytest.mark.django_db
+def test_approved_reports_are_reviewed_a_few_days_after_submission(demo):
+    waits = [
+        (r.reviewed_at - r.submitted_at).days
+        for r in ProgressReport.objects.filter(state=S.APPROVED).only("reviewed_at", "submitted_at")
+    ]
+
+    assert max(waits) <= 8
+    assert sum(waits) / len(waits) < 5
+
+
+@pytest.mark.django_db
+def test_late_and_missing_reports_come_from_a_few_weak_units(demo):
+    periods = closed_periods()
+    reports = list(ProgressReport.objects.filter(period__in=periods).select_related("period", "unit"))
+    late = Counter(r.unit.code for r in reports if r.is_late)
+    written = Counter(r.unit.code for r in reports)
+    carried = Counter(
+        Responsibility.objects.filter(unit__is_active=True).values_list("unit__code", flat=True)
+    )
+    missing = Counter({code: n * len(periods) - written[code] for code, n in carried.items()})
+
+    worst_late = sum(n for _, n in late.most_common(4))
+    worst_missing = sum(n for _, n in missing.most_common(4))
+    assert worst_late > 0.5 * sum(late.values())
+    assert worst_missing > 0.5 * sum(missing.values())
+    assert len([code for code in carried if late[code] == 0]) >= 20  # many units were never late
+
+
+@pytest.mark.django_db
+def test_the_open_quarter_has_only_begun(demo):
+    current = ReportingPeriod.objects.get(year=2026, quarter=4)
+    reports = ProgressReport.objects.filter(period=current)
+    expected = Responsibility.objects.filter(unit__is_active=True).count()
+    started_units = set(reports.values_list("unit_id", flat=True))
+
+    assert current.state == "open"
+    assert 0 < reports.count() < expected / 3
+    assert reports.filter(state=S.DRAFT).count() > reports.exclude(state=S.DRAFT).count() > 0
+    assert len(started_units) < Unit.objects.filter(is_active=True).count() / 2
+    assert not reports.filter(first_submitted_at__date__gt=current.due_on).exists()
+
+
+@pytest.mark.django_db
+def test_demo_sites_are_counted_in_tens_for_the_city_and_a_handful_per_county(demo):
+    sites = MetricValue.objects.filter(metric__code="demo_sites")
+    city_2025 = sites.filter(report__period__year=2025).aggregate(total=Sum("value"))["total"]
+    per_county = dict(
+        sites.filter(report__unit__kind__in=["county", "park"])
+        .values_list("report__unit__code")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    counties = Unit.objects.filter(kind="county").values_list("code", flat=True)
+
+    assert 10 <= city_2025 < 60
+    assert max(per_county.values()) <= 10
+    assert all(per_county.get(code, 0) >= 3 for code in counties)  # "各县示范点不少于5个", give or take
+    assert set(sites.filter(value__gt=0).values_list("report__task__number", flat=True)) <= set(range(22, 30))
+    assert sites.filter(value__gt=1).count() <= 3  # one new site at a time, hardly ever two
+
+
+@pytest.mark.django_db
+def test_other_figures_are_on_the_scale_of_the_plans_targets(demo):
+    def total(code, year):
+        return MetricValue.objects.filter(metric__code=code, report__period__year=year).aggregate(
+            t=Sum("value")
+        )["t"]
+
+    provincial = Target.objects.get(metric__code="sites_provincial").value  # 7 by the end of 2025
+    city_level = Target.objects.get(metric__code="sites_city").value  # 20 by the end of 2025
+    plan_years = (2023, 2024, 2025)
+
+    assert (
+        MetricValue.objects.filter(
+            metric__typical_max__isnull=False, value__gt=F("metric__typical_max")
+        ).count()
+        == 0
+    )
+    assert abs(sum(total("sites_provincial", y) for y in plan_years) - provincial) <= 2
+    assert abs(sum(total("sites_city", y) for y in plan_years) - city_level) <= 4
+    assert Decimal(20_000) < total("materials", 2025) < Decimal(200_000)
+    assert Decimal(10_000) < total("participants", 2025) < Decimal(150_000)
+    assert Decimal(200) < total("funding", 2025) < Decimal(3_000)  # 万元
+    meetings = Responsibility.objects.filter(task__targets__metric__code="meetings").count()
+    assert 1.5 * meetings < total("meetings", 2025) < 5 * meetings  # "每年研究民族工作不少于2次"
+
+
+@pytest.mark.django_db
+def test_demo_texts_are_chinese_and_name_the_task_and_its_figures(demo):
+    report = (
+        ProgressReport.objects.select_related("task")
+        .filter(metric_values__value__gt=0, state=S.APPROVED)
+        .order_by("pk")
+        .first()
+    )
+
+    assert f"“{report.task.title}”" in report.progress
+    assert "本季度共" in report.progress
+
+
+@pytest.mark.django_db
+def test_running_setup_demo_again_adds_nothing(demo):
+    counts = (
+        ProgressReport.objects.count(),
+        MetricValue.objects.count(),
+        ReportEvent.objects.count(),
+        ReportingPeriod.objects.count(),
+    )
+    closings = list(ReportingPeriod.objects.order_by("pk").values_list("closed_at", flat=True))
+
+    out = io.StringIO()
+    with time_machine.travel(NOW + dt.timedelta(hours=3), tick=False), override_settings(DEBUG=True):
+        call_command("setup_demo", stdout=out)
+
+    assert (
+        ProgressReport.objects.count(),
+        MetricValue.objects.count(),
+        ReportEvent.objects.count(),
+        ReportingPeriod.objects.count(),
+    ) == counts
+    assert list(ReportingPeriod.objects.order_by("pk").values_list("closed_at", flat=True)) == closings
+    assert "新增演示报告 0 份" in out.getvalue()
+    assert Campaign.objects.count() == 1

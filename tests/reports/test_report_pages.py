@@ -90,14 +90,14 @@ def test_period_page_lists_the_units_tasks_with_state_light_and_count_to_do(
 def test_period_page_turns_yellow_near_the_due_date(as_liaison_a, open_period):
     body = as_liaison_a.get("/reports/").content.decode()
 
-    assert "light-yellow" in row(body, 2) and "即将到期" in row(body, 2)
+    assert "light-yellow" in row(body, 2) and "即将截止" in row(body, 2)
 
 
 @time_machine.travel(dt.datetime(2026, 1, 20, 10, 0), tick=False)
 def test_period_page_turns_red_after_the_due_date(as_liaison_a, open_period):
     body = as_liaison_a.get("/reports/").content.decode()
 
-    assert "light-red" in row(body, 2) and "已逾期" in row(body, 2)
+    assert "light-red" in row(body, 2) and "逾期未报" in row(body, 2)
 
 
 def test_period_page_uses_a_fixed_number_of_queries(

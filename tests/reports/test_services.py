@@ -321,7 +321,7 @@ def test_returned_report_is_fixed_and_resubmitted(submitted, liaison_a, office_u
 def test_office_approves_and_the_report_is_locked(submitted, office_user):
     report = services.report_approve(report=submitted, by=office_user)
 
-    assert (report.state, report.reviewed_by, report.is_locked) == (S.APPROVED, office_user, True)
+    assert (report.state, report.reviewed_by, report.is_editable) == (S.APPROVED, office_user, False)
     with pytest.raises(DomainError) as exc:
         services.report_return(report=report, by=office_user, reason="再看看")
     assert exc.value.message == "该报告已审核通过，不能重复审核或退回。"

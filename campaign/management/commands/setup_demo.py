@@ -1,4 +1,7 @@
-"""Load the Pingliang plan and create demo accounts. Safe to run again; refuses on a production site."""
+"""Load the Pingliang plan, lay out every quarter up to today, create demo accounts and fill demo reports.
+
+Safe to run again (it adds nothing the second time on the same day); refuses on a production site.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,13 @@ from django.core.management import BaseCommand, CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
-from campaign.models import Campaign
-from campaign.services import period_ensure_current, periods_advance
+from campaign.models import Campaign, ReportingPeriod
+from campaign.services import (
+    period_ensure_current,
+    period_last_open_day,
+    periods_advance,
+    periods_ensure_until,
+)
 from units.models import CampaignRole, Membership, Unit
 
 DEFAULT_PASSWORD = "demo-pass-2024"
@@ -68,8 +76,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="在 DEBUG 关闭时仍然运行（会创建已知密码的账号）"
         )
-        parser.add_argument("--no-reports", action="store_true", help="不生成往季度的演示报告")
-        parser.add_argument("--today", type=dt.date.fromisoformat, help="按指定日期准备报告期（YYYY-MM-DD）")
+        parser.add_argument("--no-reports", action="store_true", help="不生成演示报告")
+        parser.add_argument(
+            "--today",
+            type=dt.date.fromisoformat,
+            help="按指定日期准备报告期和演示报告（YYYY-MM-DD，默认今天）",
+        )
 
     def handle(self, *args, password, force, no_reports, today, **options):
         if not settings.DEBUG and not force:
@@ -77,13 +89,18 @@ class Command(BaseCommand):
                 "DEBUG 已关闭：为避免生产环境出现已知密码的账号，setup_demo 拒绝运行。确需运行请加 --force。"
             )
         today = today or timezone.localdate()
+        started = timezone.now()
         with transaction.atomic():
             if not Campaign.objects.filter(pk=1).exists():
                 call_command("loaddata", str(FIXTURE), verbosity=0)
                 self.stdout.write("已载入《平凉市创建全国民族团结进步示范市实施方案》。")
             campaign = Campaign.objects.get(pk=1)
+            # Every quarter from the plan's first to today's, also after the plan period has ended: the
+            # city keeps reporting, and a calendar with a gap would hide the quarters in between.
+            periods = periods_ensure_until(campaign=campaign, today=today)
             periods_advance(today=today)
             current = period_ensure_current(campaign=campaign, today=today)
+            self._date_closings(campaign, closed_since=started, today=today)
             accounts = self._accounts(password)
         reports = 0
         if not no_reports:
@@ -92,12 +109,29 @@ class Command(BaseCommand):
             reports = populate_demo_reports(campaign=campaign, today=today, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
-                f"当前报告期：{current.label}（截止 {current.due_on:%Y-%m-%d}），演示报告 {reports} 份。"
+                f"报告期 {len(periods)} 个（{periods[0].label}至{periods[-1].label}）；"
+                f"当前报告期：{current.label}（截止 {current.due_on:%Y-%m-%d}），新增演示报告 {reports} 份。"
             )
         )
+        if campaign.ends_on < today:
+            self.stdout.write(
+                f"实施方案规定的创建期已于 {campaign.ends_on:%Y-%m-%d} 结束，各单位继续按季度报送。"
+            )
         self.stdout.write(f"演示账号（密码均为 {password}）：")
         for username, label in accounts:
             self.stdout.write(f"  {username:<20} {label}")
+
+    def _date_closings(self, campaign: Campaign, *, closed_since: dt.datetime, today: dt.date) -> None:
+        """Periods this run closed get the date the daily periods_advance job would have closed them (the
+        night after their last open day), not the moment of the demo's set-up: the history reads true,
+        and the job that compiles each newly closed quarter does not take thirteen quarters for new."""
+        for period in ReportingPeriod.objects.filter(
+            campaign=campaign, state=ReportingPeriod.State.CLOSED, closed_at__gte=closed_since
+        ):
+            day = period_last_open_day(period) + dt.timedelta(days=1)
+            night = timezone.make_aware(dt.datetime.combine(day, dt.time(0, 20)))
+            period.closed_at = min(night, period.closed_at)
+            period.save(update_fields=["closed_at"])
 
     def _accounts(self, password: str) -> list[tuple[str, str]]:
         User = get_user_model()

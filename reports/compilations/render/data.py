@@ -1,0 +1,926 @@
+"""What goes into a compiled document, read straight from the models in a fixed number of queries.
+
+The renderers (pdf, xlsx, docx) only lay out what these functions return, so the three formats of one
+compilation always say the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from campaign.dates import cn_date
+from campaign.lights import LIGHTS
+from campaign.models import Campaign, ReportingPeriod
+from reports.dashboards import charts
+from reports.dashboards import selectors as dashboard_selectors
+from reports.dashboards.selectors import UnitRow
+from reports.models import MetricValue, ProgressReport
+from tasks.models import Metric, Responsibility, Section, Target, Task
+from units.models import Unit
+
+from ..models import Compilation
+
+logger = logging.getLogger(__name__)
+
+REPORTED = ProgressReport.REPORTED_STATES
+GATHERED_PER_UNIT = 3
+CN_NUMERALS = "一二三四五六七八九十"
+
+# How the annual summary words each metric, after the example summaries
+# ("印发宣传资料15万余份，制作展板280余块，开展宣讲10场次，累计培训干部群众900余人").
+METRIC_PHRASES = {
+    "materials": "印发宣传资料{}份",
+    "boards": "制作展板{}块",
+    "slogans": "张贴标语{}条",
+    "lectures": "开展宣讲{}场次",
+    "participants": "覆盖{}人次",
+    "funding": "投入资金{}万元",
+    "demo_sites": "打造示范点{}个",
+    "meetings": "召开研究民族工作会议{}次",
+    "study_sessions": "开展专题学习{}次",
+    "class_hours": "开设专题教育{}课时",
+    "practice_events": "开展主题实践创建活动{}次",
+    "exchange_events": "组织青少年交流活动{}次",
+    "sites_provincial": "建成省级互嵌式示范点{}个",
+    "sites_city": "建成市级互嵌式示范点{}个",
+}
+
+
+def cn_numeral(n: int) -> str:
+    """1 → 一, 12 → 十二, 20 → 二十 (enough for sections and headings)."""
+    if n <= 10:
+        return CN_NUMERALS[n - 1]
+    tens, ones = divmod(n, 10)
+    return f"{'' if tens == 1 else CN_NUMERALS[tens - 1]}十{CN_NUMERALS[ones - 1] if ones else ''}"
+
+
+def fmt_number(value: Decimal | int | float | None) -> str:
+    """1200.00 → 1200, 3.50 → 3.5; thousands are not grouped, as in the example summaries."""
+    if value is None:
+        return "—"
+    text = f"{Decimal(str(value)).normalize():f}"
+    return text
+
+
+def excel_number(value: Decimal | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def local(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return timezone.localtime(value) if timezone.is_aware(value) else value
+
+
+def first_sentence(text: str, limit: int = 120) -> str:
+    """The first sentence of a narrative, for highlights: up to the first 。/；, at most ``limit`` chars."""
+    text = re.sub(r"\s+", "", text or "")
+    if not text:
+        return ""
+    match = re.search(r"[。！；;!]", text)
+    sentence = text[: match.start()] if match else text
+    if len(sentence) > limit:
+        return sentence[: limit - 1] + "…"
+    return sentence + "。"
+
+
+# ---------------------------------------------------------------------------------------------- scope
+
+
+@dataclass
+class Scope:
+    """Which reports a compilation covers."""
+
+    compilation: Compilation
+    campaign: Campaign
+    periods: list[ReportingPeriod]
+    unit: Unit | None = None
+    task: Task | None = None
+    year: int | None = None
+    today: dt.date = field(default_factory=timezone.localdate)
+
+    @property
+    def kind(self) -> str:
+        return self.compilation.kind
+
+    @property
+    def single_period(self) -> ReportingPeriod | None:
+        return self.periods[0] if len(self.periods) == 1 else None
+
+    @property
+    def as_of(self) -> dt.date:
+        """The date the document's figures stop at: the last covered period's end (``ReportingPeriod.as_of``),
+        or the day it is made if that is earlier. Charts, targets and totals show nothing after it."""
+        return min(self.today, self.periods[-1].as_of) if self.periods else self.today
+
+    def report_filter(self) -> Q:
+        q = Q(period__in=[p.pk for p in self.periods])
+        if self.unit is not None:
+            q &= Q(unit=self.unit)
+        if self.task is not None:
+            q &= Q(task=self.task)
+        return q
+
+    def responsibilities(self):
+        qs = Responsibility.objects.filter(task__campaign=self.campaign, unit__is_active=True)
+        if self.unit is not None:
+            qs = qs.filter(unit=self.unit)
+        if self.task is not None:
+            qs = qs.filter(task=self.task)
+        return qs
+
+
+def scope_for(compilation: Compilation, *, today: dt.date | None = None) -> Scope:
+    campaign = compilation.campaign or (
+        compilation.period.campaign if compilation.period_id else Campaign.current()
+    )
+    today = today or timezone.localdate()
+    periods = ReportingPeriod.objects.filter(campaign=campaign).order_by("year", "quarter")
+    if compilation.period_id:
+        periods = periods.filter(pk=compilation.period_id)
+    else:
+        # Quarters that have begun; future ones would only add empty rows.
+        periods = periods.as_of(today)
+        if compilation.year:
+            periods = periods.filter(year=compilation.year)
+    return Scope(
+        compilation=compilation,
+        campaign=campaign,
+        periods=list(periods),
+        unit=compilation.unit,
+        task=compilation.task,
+        year=compilation.year,
+        today=today,
+    )
+
+
+# ---------------------------------------------------------------------------- narrative documents
+
+
+@dataclass
+class Entry:
+    """One unit × task × period: the report if any, and how it stands."""
+
+    heading: str
+    unit: Unit
+    period: ReportingPeriod
+    role: str
+    report: ProgressReport | None
+    light: str
+    light_label: str
+    metrics: list[tuple[str, str]]
+
+    @property
+    def shape(self) -> str:
+        return LIGHTS[self.light].symbol
+
+    @property
+    def colour(self) -> str:
+        return LIGHTS[self.light].colour
+
+    @property
+    def is_reported(self) -> bool:
+        return self.report is not None and self.report.is_reported
+
+    @property
+    def state_label(self) -> str:
+        if self.report is None:
+            return "未填报"
+        if self.report.state == ProgressReport.State.DRAFT:
+            return "草稿未报送"
+        return self.report.get_state_display()
+
+    @property
+    def status_label(self) -> str:
+        return self.report.get_progress_status_display() if self.is_reported else ""
+
+    @property
+    def submitted_label(self) -> str:
+        return cn_date(local(self.report.submitted_at)) if self.is_reported else ""
+
+
+@dataclass
+class Subgroup:
+    number: str
+    title: str
+    lead_names: list[str]
+    co_names: list[str]
+    entries: list[Entry]
+    targets: list[str] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"t-{id(self)}"
+
+    @property
+    def reported(self) -> int:
+        return sum(1 for e in self.entries if e.is_reported)
+
+
+@dataclass
+class Group:
+    numeral: str
+    title: str
+    subgroups: list[Subgroup]
+
+    @property
+    def anchor(self) -> str:
+        return f"g-{id(self)}"
+
+
+@dataclass
+class NarrativeDocument:
+    title: str
+    subtitle: str
+    issuer: str
+    date_label: str
+    campaign: Campaign
+    intro: list[str]
+    groups: list[Group]
+    unit_rows: list[UnitRow]
+    charts: list[tuple[str, str]]
+    expected: int
+    reported: int
+    on_time: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.reported / self.expected if self.expected else None
+
+
+def _responsibility_map(scope: Scope) -> dict[int, list[Responsibility]]:
+    by_task: dict[int, list[Responsibility]] = defaultdict(list)
+    for resp in scope.responsibilities().select_related("unit").order_by("task_id", "order", "id"):
+        by_task[resp.task_id].append(resp)
+    return by_task
+
+
+def _all_responsibility_names(scope: Scope) -> dict[int, tuple[list[str], list[str]]]:
+    """Lead and co-responsible unit names per task, whatever the scope's unit filter."""
+    names: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+    qs = Responsibility.objects.filter(task__campaign=scope.campaign, unit__is_active=True)
+    if scope.task is not None:
+        qs = qs.filter(task=scope.task)
+    for task_id, role, name in qs.order_by("task_id", "order", "id").values_list(
+        "task_id", "role", "unit__name"
+    ):
+        names[task_id][0 if role == Responsibility.Role.LEAD else 1].append(name)
+    return names
+
+
+def _reports_by_key(scope: Scope) -> dict[tuple[int, int, int], ProgressReport]:
+    reports = (
+        ProgressReport.objects.filter(scope.report_filter())
+        .select_related("period", "unit", "task")
+        .prefetch_related(
+            Prefetch(
+                "metric_values",
+                queryset=MetricValue.objects.select_related("metric").order_by("metric__order", "metric_id"),
+            )
+        )
+    )
+    return {(r.period_id, r.unit_id, r.task_id): r for r in reports}
+
+
+def _metric_items(report: ProgressReport | None) -> list[tuple[str, str]]:
+    if report is None or report.state not in REPORTED:
+        return []
+    return [
+        (mv.metric.name, f"{fmt_number(mv.value)}{mv.metric.unit_of_measure}")
+        for mv in report.metric_values.all()
+    ]
+
+
+def _targets_by_task(scope: Scope) -> dict[int, list[str]]:
+    qs = Target.objects.filter(task__campaign=scope.campaign).select_related("metric")
+    if scope.task is not None:
+        qs = qs.filter(task=scope.task)
+    out: dict[int, list[str]] = defaultdict(list)
+    for target in qs.order_by("task__number", "order", "id"):
+        out[target.task_id].append(
+            f"{target.scope_label}{target.metric.name}{target.get_comparison_display()}"
+            f"{target.value_display}{target.metric.unit_of_measure}（{target.period_display}）"
+        )
+    return out
+
+
+def dashboard_charts(scope: Scope) -> list[tuple[str, str]]:
+    """The dashboards' own SVG charts (reports/charts.py), so page and PDF agree."""
+
+    wanted: list[tuple[str, object]] = []
+    period = scope.single_period
+    if period is not None and scope.unit is None and scope.task is None:
+        wanted.append(("报送完成情况", lambda: charts.period_completeness_svg(period)))
+    if scope.unit is None and scope.task is None:
+        wanted.append(
+            ("各季度报送率趋势", lambda: charts.reporting_rate_trend_svg(scope.campaign, as_of=scope.as_of))
+        )
+    wanted.append(("量化目标完成进度", lambda: charts.target_progress_svg(scope.campaign, as_of=scope.as_of)))
+    out = []
+    for title, func in wanted:
+        try:
+            svg = func()
+        except Exception:  # a broken chart must not cost the whole document
+            logger.exception("chart %s failed", title)
+            continue
+        if svg:
+            out.append((title, clean_svg(str(svg))))
+    return out
+
+
+def clean_svg(svg: str) -> str:
+    """Inline-able SVG: no XML prolog or doctype in the middle of an HTML document."""
+    svg = re.sub(r"<\?xml[^>]*\?>", "", svg)
+    svg = re.sub(r"<!DOCTYPE[^>]*>", "", svg, flags=re.IGNORECASE)
+    return svg.strip()
+
+
+def narrative(scope: Scope, *, with_charts: bool = True) -> NarrativeDocument:
+    """Quarterly summary, unit report, task report and ledger as text: groups → tasks → entries."""
+    campaign = scope.campaign
+    sections = list(Section.objects.filter(campaign=campaign).order_by("order"))
+    tasks = Task.objects.filter(campaign=campaign).select_related("section").order_by("number")
+    if scope.task is not None:
+        tasks = tasks.filter(pk=scope.task.pk)
+    responsibilities = _responsibility_map(scope)
+    if scope.unit is not None:
+        tasks = tasks.filter(pk__in=list(responsibilities))
+    tasks = list(tasks)
+    names = _all_responsibility_names(scope)
+    reports = _reports_by_key(scope)
+    targets = _targets_by_task(scope)
+    many_periods = len(scope.periods) > 1
+
+    def entries_for(task: Task, periods: list[ReportingPeriod]) -> list[Entry]:
+        out = []
+        for period in periods:
+            for resp in responsibilities.get(task.pk, []):
+                report = reports.get((period.pk, resp.unit_id, task.pk))
+                light, light_label = ProgressReport.light_for(report, period, scope.today)
+                if scope.unit is not None and many_periods:
+                    heading = period.label
+                elif many_periods:
+                    heading = f"{resp.unit.name}（{period.label}）"
+                else:
+                    heading = resp.unit.name
+                out.append(
+                    Entry(
+                        heading=heading,
+                        unit=resp.unit,
+                        period=period,
+                        role=resp.get_role_display(),
+                        report=report,
+                        light=light,
+                        light_label=light_label,
+                        metrics=_metric_items(report),
+                    )
+                )
+        return out
+
+    def subgroup(task: Task, periods: list[ReportingPeriod]) -> Subgroup:
+        leads, cos = names.get(task.pk, ([], []))
+        return Subgroup(
+            number=str(task.number),
+            title=task.title,
+            lead_names=leads,
+            co_names=cos,
+            entries=entries_for(task, periods),
+            targets=targets.get(task.pk, []),
+        )
+
+    groups: list[Group] = []
+    if scope.kind == Compilation.Kind.TASK and many_periods:
+        # One task over time: a group per quarter reads like the task's history.
+        for i, period in enumerate(scope.periods, start=1):
+            groups.append(Group(cn_numeral(i), period.label, [subgroup(tasks[0], [period])]))
+    else:
+        for section in sections:
+            subs = [subgroup(t, scope.periods) for t in tasks if t.section_id == section.pk]
+            if subs:
+                groups.append(Group(section.numeral, section.short_title or section.title, subs))
+
+    unit_rows, overall = dashboard_selectors.completeness_over(
+        scope.periods, unit=scope.unit, task=scope.task
+    )
+    expected, reported, on_time = overall.expected, overall.reported, overall.on_time
+    title, subtitle = document_titles(scope)
+    intro = [
+        f"本{'期' if not many_periods else '汇编'}应报送进展报告{expected}份，已报送{reported}份"
+        + (f"，报送率{reported * 100 / expected:.1f}%" if expected else "")
+        + f"，其中按时报送{on_time}份。"
+    ]
+    if scope.task is not None:
+        intro.insert(0, f"任务内容：{scope.task.text}")
+    return NarrativeDocument(
+        title=title,
+        subtitle=subtitle,
+        issuer=issuer_name(campaign),
+        date_label=cn_date(scope.today),
+        campaign=campaign,
+        intro=intro,
+        groups=groups,
+        unit_rows=unit_rows,
+        charts=dashboard_charts(scope) if with_charts else [],
+        expected=expected,
+        reported=reported,
+        on_time=on_time,
+    )
+
+
+def issuer_name(campaign: Campaign) -> str:
+    return f"{campaign.city}创建全国民族团结进步示范市工作办公室"
+
+
+def document_titles(scope: Scope) -> tuple[str, str]:
+    campaign = scope.campaign
+    c = scope.compilation
+    period_label = scope.single_period.label if c.period_id else ""
+    if c.kind == Compilation.Kind.QUARTERLY:
+        return f"{campaign.city}创建全国民族团结进步示范市工作{period_label}进展情况汇总", ""
+    if c.kind == Compilation.Kind.UNIT:
+        return f"{scope.unit.name}创建工作进展情况报告", period_label or "全部报告期"
+    if c.kind == Compilation.Kind.TASK:
+        return f"任务{scope.task.number}推进情况报告", f"{scope.task.title}　{period_label or '全部报告期'}"
+    if c.kind == Compilation.Kind.ANNUAL:
+        return f"{campaign.city}{scope.year}年创建全国民族团结进步示范市工作总结", ""
+    scope_text = period_label or (f"{scope.year}年度" if scope.year else "全部报告期")
+    return f"{campaign.city}创建全国民族团结进步示范市工作台账", scope_text
+
+
+# ---------------------------------------------------------------------------------- annual summary
+
+
+@dataclass
+class AnnualSection:
+    numeral: str
+    title: str
+    figures_sentence: str
+    highlights: list[tuple[str, str]]
+    report_count: int
+
+
+@dataclass
+class AnnualDocument:
+    title: str
+    issuer: str
+    date_label: str
+    year: int
+    intro: str
+    sections: list[AnnualSection]
+    totals_sentence: str
+    totals: list[tuple[Metric, Decimal]]
+    problems: list[tuple[str, str]]
+    next_steps: list[tuple[str, str]]
+    charts: list[tuple[str, str]]
+
+
+def figures_sentence(totals: list[tuple[Metric, Decimal]]) -> str:
+    parts = []
+    for metric, total in totals:
+        if not total:
+            continue
+        template = METRIC_PHRASES.get(metric.code, metric.name + "{}" + metric.unit_of_measure)
+        parts.append(template.format(fmt_number(total)))
+    return "、".join(parts)
+
+
+def metric_totals(values: list[tuple[int, int, int, int, Decimal]], metrics: list[Metric]) -> list:
+    """Sum a metric over reports; a "latest value" metric counts each unit × task once, its latest quarter.
+
+    ``values`` rows are (metric_id, unit_id, task_id, period_order, value).
+    """
+    by_metric = {m.pk: m for m in metrics}
+    sums: dict[int, Decimal] = defaultdict(Decimal)
+    latest: dict[tuple[int, int, int], tuple[int, Decimal]] = {}
+    for metric_id, unit_id, task_id, order, value in values:
+        metric = by_metric[metric_id]
+        if metric.aggregation == Metric.Aggregation.LATEST:
+            key = (metric_id, unit_id, task_id)
+            if key not in latest or latest[key][0] < order:
+                latest[key] = (order, value)
+        else:
+            sums[metric_id] += value
+    for (metric_id, _, _), (_, value) in latest.items():
+        sums[metric_id] += value
+    return [(m, sums[m.pk]) for m in metrics if sums.get(m.pk)]
+
+
+def annual(scope: Scope, *, with_charts: bool = True) -> AnnualDocument:
+    """The year's work summary in the examples' shape: what was done (with figures), problems, plans."""
+    campaign = scope.campaign
+    year = scope.year
+    metrics = list(Metric.objects.order_by("order", "id"))
+    sections = list(Section.objects.filter(campaign=campaign).order_by("order"))
+    period_order = {p.pk: p.year * 10 + p.quarter for p in scope.periods}
+    reports = list(
+        ProgressReport.objects.filter(scope.report_filter(), state__in=REPORTED)
+        .select_related("unit", "task", "period")
+        .order_by("period__year", "period__quarter", "unit__order", "task__number")
+    )
+    values = list(
+        MetricValue.objects.filter(
+            report__in=ProgressReport.objects.filter(scope.report_filter(), state__in=REPORTED)
+        ).values_list(
+            "metric_id",
+            "report__unit_id",
+            "report__task_id",
+            "report__period_id",
+            "value",
+            "report__task__section_id",
+        )
+    )
+
+    def rows_for(section_id: int | None):
+        return [
+            (m, u, t, period_order.get(p, 0), v)
+            for m, u, t, p, v, s in values
+            if section_id is None or s == section_id
+        ]
+
+    out_sections = []
+    for index, section in enumerate(sections, start=1):
+        section_reports = [r for r in reports if r.task.section_id == section.pk]
+        totals = metric_totals(rows_for(section.pk), metrics)
+        # Highlights: each unit's latest report in this section, its first sentence, once per unit.
+        latest_by_unit: dict[int, ProgressReport] = {}
+        for report in section_reports:
+            if report.progress.strip():
+                latest_by_unit[report.unit_id] = report
+        highlights = []
+        seen = set()
+        for report in sorted(latest_by_unit.values(), key=lambda r: (r.unit.order, r.unit_id)):
+            sentence = first_sentence(report.progress)
+            if sentence and sentence not in seen:
+                seen.add(sentence)
+                highlights.append((report.unit.name, sentence))
+        out_sections.append(
+            AnnualSection(
+                numeral=cn_numeral(index),
+                title=section.short_title or section.title,
+                figures_sentence=figures_sentence(totals),
+                highlights=highlights,
+                report_count=len(section_reports),
+            )
+        )
+
+    def gathered(attr: str) -> list[tuple[str, str]]:
+        # The latest quarter's statement per unit (the year's last word), each distinct text once.
+        latest: dict[int, dict[str, None]] = defaultdict(dict)
+        latest_period: dict[int, int] = {}
+        units: dict[int, Unit] = {}
+        for report in reports:
+            text = re.sub(r"\s+", "", getattr(report, attr) or "")
+            if not text:
+                continue
+            order = period_order.get(report.period_id, 0)
+            if latest_period.get(report.unit_id, -1) < order:
+                latest_period[report.unit_id] = order
+                latest[report.unit_id] = {}
+            if latest_period[report.unit_id] == order:
+                latest[report.unit_id][text] = None
+                units[report.unit_id] = report.unit
+        ordered = sorted(units.values(), key=lambda u: (u.order, u.pk))
+        # A draft people finish by hand: a unit's first few distinct statements, not every task's copy.
+        return [
+            (u.name, "".join(_end_sentence(t) for t in list(latest[u.pk])[:GATHERED_PER_UNIT]))
+            for u in ordered
+        ]
+
+    all_totals = metric_totals(rows_for(None), metrics)
+    _, overall = dashboard_selectors.completeness_over(scope.periods, unit=scope.unit, task=scope.task)
+    expected, reported = overall.expected, overall.reported
+    intro = (
+        f"{year}年，在市委、市政府的坚强领导下，全市各责任单位坚持以铸牢中华民族共同体意识为主线，"
+        f"扎实推进创建全国民族团结进步示范市各项任务。全年共报送季度进展报告{reported}份"
+        + (f"（应报{expected}份，报送率{reported * 100 / expected:.1f}%）" if expected else "")
+        + "，各项工作取得新成效。"
+    )
+    return AnnualDocument(
+        title=f"{campaign.city}{year}年创建全国民族团结进步示范市工作总结",
+        issuer=issuer_name(campaign),
+        date_label=cn_date(scope.today),
+        year=year,
+        intro=intro,
+        sections=out_sections,
+        totals_sentence=figures_sentence(all_totals),
+        totals=all_totals,
+        problems=gathered("problems"),
+        next_steps=gathered("next_steps"),
+        charts=dashboard_charts(scope) if with_charts else [],
+    )
+
+
+def _end_sentence(text: str) -> str:
+    return text if text.endswith(("。", "！", "？", "；", "…")) else text + "。"
+
+
+# ------------------------------------------------------------------------------------ ledger rows
+
+
+@dataclass
+class LedgerColumn:
+    title: str
+    width: float
+    kind: str = "text"  # text | number | date
+
+
+def ledger_metrics(scope: Scope) -> list[Metric]:
+    """Metrics that appear in the scope's reports (one query), in their display order."""
+    used = (
+        MetricValue.objects.filter(report__in=ProgressReport.objects.filter(scope.report_filter()))
+        .values_list("metric_id", flat=True)
+        .distinct()
+    )
+    return list(Metric.objects.filter(pk__in=used).order_by("order", "id"))
+
+
+def ledger_columns(metrics: list[Metric]) -> list[LedgerColumn]:
+    return [
+        LedgerColumn("报告期", 16),
+        LedgerColumn("单位", 22),
+        LedgerColumn("任务编号", 9, "number"),
+        LedgerColumn("任务", 40),
+        LedgerColumn("状态", 10),
+        LedgerColumn("推进情况", 12),
+        LedgerColumn("工作进展", 60),
+        LedgerColumn("存在问题", 40),
+        LedgerColumn("下一步计划", 40),
+        *[
+            LedgerColumn(f"{m.name}（{m.unit_of_measure}）", max(10, text_width(m.name) + 6), "number")
+            for m in metrics
+        ],
+        LedgerColumn("报送时间", 18, "date"),
+        LedgerColumn("审核时间", 18, "date"),
+    ]
+
+
+def text_width(text: str) -> int:
+    """Excel column width of ``text``: a CJK character is about two Latin ones wide."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
+
+
+def _labels(choices) -> dict[str, str]:
+    # str(): choices carry lazy translations, which openpyxl cannot write.
+    return {value: str(label) for value, label in choices}
+
+
+def ledger_count(scope: Scope) -> int:
+    return ProgressReport.objects.filter(scope.report_filter()).count()
+
+
+def ledger_rows(scope: Scope, metrics: list[Metric], *, chunk_size: int = 2000) -> Iterator[list]:
+    """One list per report, streamed: reports come through a server-side cursor in chunks, and each
+    chunk's metric values arrive in one more query, so memory stays flat however many rows there are."""
+    period_labels = {p.pk: p.label for p in scope.periods}
+    state_labels = _labels(ProgressReport.State.choices)
+    status_labels = _labels(ProgressReport.ProgressStatus.choices)
+    metric_index = {m.pk: i for i, m in enumerate(metrics)}
+    qs = (
+        ProgressReport.objects.filter(scope.report_filter())
+        .order_by("period__year", "period__quarter", "unit__order", "unit_id", "task__number")
+        .values_list(
+            "pk",
+            "period_id",
+            "unit__name",
+            "task__number",
+            "task__title",
+            "state",
+            "progress_status",
+            "progress",
+            "problems",
+            "next_steps",
+            "submitted_at",
+            "reviewed_at",
+        )
+    )
+    chunk: list[tuple] = []
+    for row in qs.iterator(chunk_size=chunk_size):
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            yield from _ledger_chunk(chunk, period_labels, metric_index, state_labels, status_labels)
+            chunk = []
+    if chunk:
+        yield from _ledger_chunk(chunk, period_labels, metric_index, state_labels, status_labels)
+
+
+def _ledger_chunk(chunk, period_labels, metric_index, state_labels, status_labels) -> Iterator[list]:
+    tz = timezone.get_current_timezone()  # once per chunk: the lookup goes through asgiref locals
+    values: dict[int, list] = defaultdict(lambda: [None] * len(metric_index))
+    for report_id, metric_id, value in MetricValue.objects.filter(
+        report_id__in=[row[0] for row in chunk]
+    ).values_list("report_id", "metric_id", "value"):
+        if metric_id in metric_index:
+            values[report_id][metric_index[metric_id]] = excel_number(value)
+    empty = [None] * len(metric_index)
+    for (
+        pk,
+        period_id,
+        unit_name,
+        number,
+        title,
+        state,
+        status,
+        progress,
+        problems,
+        next_steps,
+        submitted_at,
+        reviewed_at,
+    ) in chunk:
+        reported = state != ProgressReport.State.DRAFT
+        yield [
+            period_labels.get(period_id, ""),
+            unit_name,
+            number,
+            title,
+            state_labels.get(state, state),
+            status_labels.get(status, status) if reported else "",
+            progress or None,  # an empty string would still cost a cell; None writes nothing
+            problems or None,
+            next_steps or None,
+            *values.get(pk, empty),
+            _naive(submitted_at, tz),
+            _naive(reviewed_at, tz),
+        ]
+
+
+def prefetched(rows: Iterator[list], *, batch: int = 500, depth: int = 8) -> Iterator[list]:
+    """Run a database-bound row generator in a thread, so its waits on the database overlap the caller's
+    work (the spreadsheet writer). PostgreSQL only: on SQLite (the quick start) the reader's lock would
+    block the job's own progress writes. Inside a transaction (tests, or a caller's atomic block) another
+    connection would not see the rows either, so the generator then simply runs inline."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield from rows
+        return
+    out: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        from django.db import connections
+
+        try:
+            pending = []
+            for row in rows:
+                pending.append(row)
+                if len(pending) >= batch:
+                    if not put(pending):
+                        return
+                    pending = []
+            put(pending)
+            put(done)
+        except BaseException as exc:  # handed to the consumer, which raises it in the job's thread
+            put(exc)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=produce, name="ledger-rows", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = out.get()
+            if item is done:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def _naive(value: dt.datetime | None, tz=None) -> dt.datetime | None:
+    """Excel has no time zones: local wall-clock time, as people read it."""
+    if value is None:
+        return None
+    return value.astimezone(tz or timezone.get_current_timezone()).replace(tzinfo=None)
+
+
+# -------------------------------------------------------------------------------- summary sheets
+
+
+@dataclass
+class TaskSummary:
+    task: Task
+    lead: str
+    expected: int
+    reported: int
+    on_time: int
+    approved: int
+    returned: int
+    behind: int
+    done: int
+
+
+def task_summaries(scope: Scope) -> list[TaskSummary]:
+    """Per task over the scope (4 queries, aggregated in the database)."""
+    expected = dict(
+        scope.responsibilities().values("task_id").annotate(n=Count("id")).values_list("task_id", "n")
+    )
+    leads = dict(
+        Responsibility.objects.leads()
+        .filter(task__campaign=scope.campaign)
+        .values_list("task_id", "unit__name")
+    )
+    counts = {
+        row["task_id"]: row
+        for row in ProgressReport.objects.filter(scope.report_filter())
+        .values("task_id")
+        .annotate(
+            reported=Count("id", filter=Q(state__in=REPORTED)),
+            approved=Count("id", filter=Q(state=ProgressReport.State.APPROVED)),
+            returned=Count("id", filter=Q(state=ProgressReport.State.RETURNED)),
+            behind=Count(
+                "id", filter=Q(state__in=REPORTED, progress_status=ProgressReport.ProgressStatus.BEHIND)
+            ),
+            done=Count(
+                "id", filter=Q(state__in=REPORTED, progress_status=ProgressReport.ProgressStatus.DONE)
+            ),
+            on_time=Count("id", filter=ProgressReport.ON_TIME),
+        )
+    }
+    tasks = Task.objects.filter(campaign=scope.campaign).select_related("section").order_by("number")
+    if scope.task is not None:
+        tasks = tasks.filter(pk=scope.task.pk)
+    out = []
+    for task in tasks:
+        if task.pk not in expected and task.pk not in counts:
+            continue
+        c = counts.get(task.pk, {})
+        out.append(
+            TaskSummary(
+                task=task,
+                lead=leads.get(task.pk, ""),
+                expected=expected.get(task.pk, 0) * len(scope.periods),
+                reported=c.get("reported", 0),
+                on_time=c.get("on_time", 0),
+                approved=c.get("approved", 0),
+                returned=c.get("returned", 0),
+                behind=c.get("behind", 0),
+                done=c.get("done", 0),
+            )
+        )
+    return out
+
+
+def unit_rows(scope: Scope) -> list[UnitRow]:
+    """Expected / reported / on time per unit over the scope: the dashboards' ``completeness``, added up."""
+    return dashboard_selectors.completeness_over(scope.periods, unit=scope.unit, task=scope.task)[0]
+
+
+@dataclass
+class TargetLine:
+    """One row of the 指标完成 sheet."""
+
+    target: Target
+    unit_label: str
+    window_label: str
+    reported: Decimal
+    promised: Decimal
+    expected: Decimal | None = None
+    light_label: str = ""
+
+    @property
+    def rate(self) -> float | None:
+        return float(self.reported / self.promised) if self.promised else None
+
+
+def target_rows(scope: Scope) -> list[TargetLine]:
+    """Targets against what was reported, from the dashboards' ``target_progress`` so workbook and dashboard agree."""
+    rows = dashboard_selectors.target_progress(scope.campaign, as_of=scope.as_of, unit=scope.unit)
+    if scope.task is not None:
+        rows = [r for r in rows if r.target.task_id == scope.task.pk]
+    return [
+        TargetLine(
+            target=r.target,
+            unit_label=r.unit_name,
+            window_label=r.window_label,
+            reported=r.reported,
+            promised=r.promised,
+            expected=r.expected,
+            light_label=r.light_label,
+        )
+        for r in rows
+    ]

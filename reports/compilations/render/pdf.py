@@ -1,0 +1,87 @@
+"""PDF documents with WeasyPrint, laid out after GB/T 9704 (templates in templates/compilations/pdf/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from ..models import Compilation
+from . import data
+
+
+def _no_fetch(url: str, *args, **kwargs):
+    """Documents are self-contained (inline CSS and SVG): nothing is fetched, so text in a report can
+    never make the renderer reach into the intranet."""
+    if url.startswith("data:"):
+        from weasyprint import default_url_fetcher
+
+        return default_url_fetcher(url, *args, **kwargs)
+    raise ValueError(f"外部资源已禁止：{url[:80]}")
+
+
+@dataclass
+class LedgerDocument:
+    title: str
+    subtitle: str
+    issuer: str
+    date_label: str
+    campaign: object
+
+
+def document_html(scope: data.Scope, progress) -> str:
+    kind = scope.kind
+    context = {"portal_name": settings.PORTAL_NAME}
+    if kind == Compilation.Kind.ANNUAL:
+        context["doc"] = data.annual(scope)
+        template = "compilations/pdf/annual.html"
+    elif kind == Compilation.Kind.LEDGER:
+        title, subtitle = data.document_titles(scope)
+        context["doc"] = LedgerDocument(
+            title, subtitle, data.issuer_name(scope.campaign), data.cn_date(scope.today), scope.campaign
+        )
+        context["rows"] = list(ledger_table_rows(scope))
+        template = "compilations/pdf/ledger.html"
+    else:
+        context["doc"] = data.narrative(scope)
+        template = "compilations/pdf/summary.html"
+    progress(25, "排版页面")
+    return render_to_string(template, context)
+
+
+def ledger_table_rows(scope: data.Scope):
+    metrics = data.ledger_metrics(scope)
+    width = len(metrics)
+    for row in data.ledger_rows(scope, metrics):
+        values = row[9 : 9 + width]
+        yield {
+            "period": row[0],
+            "unit": row[1],
+            "task": f"{row[2]}. {row[3]}",
+            "state": row[4],
+            "status": row[5],
+            "progress": row[6],
+            "problems": row[7],
+            "next_steps": row[8],
+            "metrics": "；".join(
+                f"{m.name}{data.fmt_number(v)}{m.unit_of_measure}"
+                for m, v in zip(metrics, values, strict=True)
+                if v is not None
+            ),
+            "submitted": row[-2].strftime("%Y-%m-%d") if row[-2] else "",
+            "reviewed": row[-1].strftime("%Y-%m-%d") if row[-1] else "",
+        }
+
+
+def render_pdf(scope: data.Scope, path: Path, progress) -> None:
+    from weasyprint import HTML
+
+    progress(5, "读取报告数据")
+    html = document_html(scope, progress)
+    progress(30, "排版页面（版式、目录与页码）")
+    document = HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=_no_fetch).render()
+    progress(80, f"写入 PDF（共 {len(document.pages)} 页，嵌入中文字体）")
+    document.write_pdf(path)
+    progress(95, "PDF 已生成")

@@ -1,0 +1,184 @@
+"""Pages of compiled documents: ask for one, watch it being built (HTMX polling), download, retry, list."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from campaign.errors import DomainError, PermissionDenied
+from campaign.models import Campaign, ReportingPeriod
+from tasks.models import Task
+from units.access import get_access
+from units.models import Unit
+
+from . import selectors
+from . import services as service
+from .models import Compilation
+
+SCOPE_FIELDS = ("period", "year", "unit", "task")
+PAGE_SIZE = 20
+
+
+def _error(request, message: str, status: int):
+    return render(request, "compilations/error.html", {"message": message, "status": status}, status=status)
+
+
+def _get_visible(request, pk: int) -> Compilation | None:
+    compilation = (
+        Compilation.objects.select_related("period", "unit", "task", "requested_by", "campaign")
+        .filter(pk=pk)
+        .first()
+    )
+    if compilation is None or not service.can_view(request.user, compilation):
+        return None
+    return compilation
+
+
+NOT_FOUND = "该汇编不存在，或您无权查看。"
+
+
+@login_required
+def compilation_list(request):
+    access = get_access(request.user)
+    qs = service.compilations_visible_to(request.user)
+    filters = {
+        "kind": request.GET.get("kind", ""),
+        "format": request.GET.get("format", ""),
+        "state": request.GET.get("state", ""),
+        "origin": request.GET.get("origin", ""),
+    }
+    if filters["kind"] in service.KIND_LABELS:
+        qs = qs.filter(kind=filters["kind"])
+    if filters["format"] in service.FORMAT_LABELS:
+        qs = qs.filter(format=filters["format"])
+    if filters["state"] in dict(Compilation.State.choices):
+        qs = qs.filter(state=filters["state"])
+    if filters["origin"] == "auto":
+        qs = qs.filter(automatic=True)
+    elif filters["origin"] == "mine":
+        qs = qs.filter(requested_by=request.user)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "compilations/list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "kinds": Compilation.Kind.choices,
+            "formats": Compilation.Format.choices,
+            "states": Compilation.State.choices,
+            "can_request": access.sees_everything or access.is_unit_member,
+        },
+    )
+
+
+def _form_context(request, values: dict, error: str = "") -> dict:
+    access = get_access(request.user)
+    campaign = Campaign.current()
+    periods = ReportingPeriod.objects.none()
+    tasks = Task.objects.none()
+    if campaign is not None:
+        periods = ReportingPeriod.objects.filter(campaign=campaign).exclude(
+            state=ReportingPeriod.State.UPCOMING
+        )
+        tasks = Task.objects.filter(campaign=campaign).order_by("number")
+    periods = list(periods.order_by("-year", "-quarter"))
+    units = Unit.objects.filter(is_active=True).order_by("order", "id")
+    if not access.sees_everything:
+        units = units.filter(pk__in=access.unit_ids)
+    kinds = Compilation.Kind.choices if access.sees_everything else [(Compilation.Kind.UNIT, "单位报告")]
+    return {
+        "values": values,
+        "error": error,
+        "kinds": kinds,
+        "formats": Compilation.Format.choices,
+        "periods": periods,
+        "years": sorted({p.year for p in periods}, reverse=True),
+        "units": list(units),
+        "tasks": list(tasks),
+        "kind_help": service.KIND_HELP,
+        "limited": not access.sees_everything,
+    }
+
+
+@login_required
+def compilation_new(request):
+    access = get_access(request.user)
+    if not (access.sees_everything or access.is_unit_member):
+        return _error(request, "您没有汇编文件的权限。", 403)
+    source = request.POST if request.method == "POST" else request.GET
+    values = {name: source.get(name, "") for name in ("kind", "format", *SCOPE_FIELDS)}
+    if not access.sees_everything:
+        values["kind"] = values["kind"] or Compilation.Kind.UNIT
+        if not values["unit"] and len(access.unit_ids) == 1:
+            values["unit"] = str(next(iter(access.unit_ids)))
+    values["format"] = values["format"] or Compilation.Format.PDF
+    if request.method != "POST":
+        return render(request, "compilations/new.html", _form_context(request, values))
+    try:
+        compilation, created = service.compilation_request(
+            kind=values["kind"],
+            format=values["format"],
+            **{name: values[name] or None for name in SCOPE_FIELDS},
+            by=request.user,
+        )
+    except DomainError as exc:
+        return render(
+            request,
+            "compilations/new.html",
+            _form_context(request, values, exc.message),
+            status=exc.http_status,
+        )
+    if created:
+        messages.success(request, f"已提交生成：{compilation.title}（{compilation.get_format_display()}）。")
+    else:
+        messages.info(request, "相同的汇编正在生成中，已为您打开该任务。")
+    return redirect("compilations:detail", pk=compilation.pk)
+
+
+@login_required
+def compilation_detail(request, pk: int):
+    compilation = _get_visible(request, pk)
+    if compilation is None:
+        return _error(request, NOT_FOUND, 404)
+    return render(request, "compilations/detail.html", {"c": compilation})
+
+
+@login_required
+def compilation_progress(request, pk: int):
+    """The polled fragment: polls itself every second until the compilation is done or failed."""
+    compilation = _get_visible(request, pk)
+    if compilation is None:
+        return _error(request, NOT_FOUND, 404)
+    return render(request, "compilations/_progress.html", {"c": compilation})
+
+
+@login_required
+def compilation_download(request, pk: int):
+    compilation = _get_visible(request, pk)
+    if compilation is None:
+        return _error(request, NOT_FOUND, 404)
+    try:
+        return selectors.compilation_file_response(compilation)
+    except DomainError as error:
+        return _error(request, error.message, error.http_status)
+
+
+@require_POST
+@login_required
+def compilation_retry(request, pk: int):
+    compilation = _get_visible(request, pk)
+    if compilation is None:
+        return _error(request, NOT_FOUND, 404)
+    try:
+        service.compilation_retry(compilation=compilation, by=request.user)
+    except PermissionDenied as exc:
+        return _error(request, exc.message, 403)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已重新排队生成。")
+    return redirect("compilations:detail", pk=compilation.pk)

@@ -1,0 +1,188 @@
+"""Dashboard API: completeness of a period and target progress. Office and leadership only.
+
+Decimals are strings with two places (as DRF writes decimals); rates are fractions (0.8333) or null when
+nothing is expected.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaign.lights import GREEN, RED, YELLOW
+from campaign.models import Campaign
+from units.access import get_access
+from units.models import Unit
+
+from . import selectors as sel
+from .filters import FilterError, Filters
+
+CENT = Decimal("0.01")
+
+
+class IsOfficeOrLeadership(BasePermission):
+    message = "看板数据仅向创建办和领导开放。"
+
+    def has_permission(self, request, view) -> bool:
+        return get_access(request.user).sees_everything
+
+
+def _decimal(value: Decimal) -> str:
+    return str(Decimal(value).quantize(CENT))
+
+
+def _campaign() -> Campaign:
+    campaign = Campaign.current()
+    if campaign is None:
+        raise NotFound("尚未设置创建活动。")
+    return campaign
+
+
+def _filters(request, campaign: Campaign, *, needs_period: bool = False) -> Filters:
+    """The page's own filter parser, strict: a bad parameter is a 400 naming it, an unknown period a 404."""
+    try:
+        return Filters(request.query_params, campaign, needs_period=needs_period, strict=True)
+    except FilterError as error:
+        if error.not_found:
+            raise NotFound(error.message) from None
+        raise ValidationError({error.field: error.message}) from None
+
+
+FILTER_PARAMS = [
+    OpenApiParameter("kind", OpenApiTypes.STR, enum=Unit.Kind.values, description="单位类别"),
+    OpenApiParameter("section", OpenApiTypes.INT, description="工程/活动 id"),
+]
+PERIOD_PARAM = OpenApiParameter(
+    "period", OpenApiTypes.INT, description="报告期 id：截至该报告期末的数据；缺省为当前（今日）"
+)
+
+
+class CompletenessView(APIView):
+    """某报告期各单位报送完成情况：应报、已报（已报送+已通过）、已通过、按时、报送率、按时率，及单位×任务矩阵。"""
+
+    permission_classes = [IsAuthenticated, IsOfficeOrLeadership]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", OpenApiTypes.INT, description="报告期 id；缺省为当前报告期"),
+            *FILTER_PARAMS,
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        campaign = _campaign()
+        filters = _filters(request, campaign, needs_period=True)
+        period = filters.period
+        if period is None:
+            raise NotFound("没有报告期。")
+        kind, section = filters.kind or None, filters.section
+        comp = sel.completeness(period, kind=kind, section=section)
+        number = {t.pk: t.number for t in comp.tasks}
+        return Response(
+            {
+                "period": {
+                    "id": period.pk,
+                    "label": period.label,
+                    "starts_on": period.starts_on,
+                    "ends_on": period.ends_on,
+                    "due_on": period.due_on,
+                    "state": period.state,
+                },
+                "filters": {"kind": kind, "section": section.pk if section else None},
+                "units": [
+                    {
+                        "unit": row.unit.pk,
+                        "unit_code": row.unit.code,
+                        "unit_name": row.unit.name,
+                        "kind": row.unit.kind,
+                        **row.as_dict(),
+                    }
+                    for row in comp.units
+                ],
+                "groups": [{"kind": g.kind, "label": g.label, **g.totals.as_dict()} for g in comp.groups],
+                "overall": {"units": len(comp.units), **comp.overall.as_dict()},
+                "tasks": [{"id": t.pk, "number": t.number, "title": t.title} for t in comp.tasks],
+                "matrix": [
+                    {
+                        "unit": row.unit.pk,
+                        "cells": [
+                            {
+                                "task": number[task_id],
+                                "state": cell.state,
+                                "report": cell.report_id,
+                                "on_time": cell.on_time,
+                            }
+                            for task_id, cell in sorted(row.cells.items(), key=lambda item: number[item[0]])
+                            if task_id in number
+                        ],
+                    }
+                    for row in comp.units
+                ],
+            }
+        )
+
+
+class TargetsView(APIView):
+    """各量化目标按单位或范围的进度：已报（已通过报告的指标合计或最新值）、目标值、按时间进度应达值、红黄绿灯。"""
+
+    permission_classes = [IsAuthenticated, IsOfficeOrLeadership]
+
+    @extend_schema(
+        parameters=[
+            PERIOD_PARAM,
+            *FILTER_PARAMS,
+            OpenApiParameter("light", OpenApiTypes.STR, enum=[GREEN, YELLOW, RED]),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        campaign = _campaign()
+        filters = _filters(request, campaign)
+        rows = filters.target_rows(
+            sel.target_progress(campaign, as_of=filters.as_of, section=filters.section)
+        )
+        return Response(
+            {
+                "today": filters.today,
+                "as_of": filters.as_of,
+                "targets": [
+                    {
+                        "target": r.target.pk,
+                        "task": r.target.task.number,
+                        "metric": r.target.metric.code,
+                        "metric_name": r.target.metric.name,
+                        "unit_of_measure": r.target.metric.unit_of_measure,
+                        "comparison": r.target.comparison,
+                        "scope": r.target.scope,
+                        "scope_label": r.scope_label,
+                        "unit": r.unit.pk if r.unit else None,
+                        "unit_name": r.unit.name if r.unit else None,
+                        "window": r.window_label,
+                        "window_start": r.window.start,
+                        "window_end": r.window.end,
+                        "reported": _decimal(r.reported),
+                        "promised": _decimal(r.promised),
+                        "expected_by_now": _decimal(r.expected),
+                        "light": r.light,
+                    }
+                    for r in rows
+                ],
+            }
+        )
+
+
+api_urlpatterns = [
+    path("dashboard/completeness/", CompletenessView.as_view(), name="dashboard-completeness"),
+    path("dashboard/targets/", TargetsView.as_view(), name="dashboard-targets"),
+]
+
+
+def register(router) -> None:
+    """Plain API views only (see ``api_urlpatterns``); nothing on the router."""

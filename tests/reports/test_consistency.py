@@ -1,0 +1,191 @@
+"""One truth: for the same scope, every surface gives the same figures.
+
+A closed quarter (2025 Q3) and a year (2025) are read through the dashboard pages' contexts, the dashboard
+API, the quarterly PDF's text, the Excel workbook's sheets and the Word documents; each figure must be equal
+everywhere: per-unit expected / reported / on time, the overall rates, each target's reported value and
+light, the count of overdue targets, the 八进 counts, each report's light. A report approved for the next
+quarter (2025 Q4) must appear in none of the Q3 outputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+from decimal import Decimal
+
+import pytest
+import time_machine
+from docx import Document
+from openpyxl import load_workbook
+
+from campaign.lights import RED
+from campaign.models import ReportingPeriod
+from reports.models import ProgressReport
+from tests.factories import make_report
+from tests.reports.compilations.test_outputs import compile_now
+from units.models import Unit
+
+pytestmark = pytest.mark.django_db
+State = ProgressReport.State
+Status = ProgressReport.ProgressStatus
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, 0), tick=False):
+        yield
+
+
+@pytest.fixture
+def scope(plan, unit_a, unit_b):
+    """2025 Q3 closed with a mix a real office sees; 2025 Q4 has a later report that Q3 must not show."""
+    ReportingPeriod.objects.filter(year=2025).update(state=ReportingPeriod.State.CLOSED)
+    q2, q3, q4 = (ReportingPeriod.objects.get(year=2025, quarter=q) for q in (2, 3, 4))
+    huating = Unit.objects.get(code="huating")
+    make_report(period=q3, unit=unit_a, task=3, state=State.APPROVED, metrics={"materials": 1200})
+    make_report(
+        period=q3,
+        unit=unit_a,
+        task=4,
+        state=State.SUBMITTED,
+        submitted_on=q3.due_on + dt.timedelta(days=2),  # late
+        progress_status=Status.BEHIND,  # submitted but behind: still green (reported)
+    )
+    make_report(period=q3, unit=unit_a, task=5, state=State.RETURNED)
+    make_report(period=q3, unit=unit_a, task=6, state=State.DRAFT)
+    make_report(period=q3, unit=unit_b, task=22, state=State.APPROVED, metrics={"demo_sites": 1})
+    make_report(period=q3, unit=unit_b, task=1, state=State.APPROVED)
+    make_report(period=q3, unit=huating, task=22, state=State.APPROVED, metrics={"demo_sites": 2})
+    make_report(period=q2, unit=huating, task=1, state=State.APPROVED)
+    # After the scope: would turn 崆峒区's task-22 target green (1 + 5 ≥ 3) if Q3 outputs counted it.
+    make_report(period=q4, unit=unit_b, task=22, state=State.APPROVED, metrics={"demo_sites": 5})
+    return q3
+
+
+def pdf_text(path: str) -> str:
+    out = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True, check=True).stdout
+    return re.sub(r"\s+", "", out)
+
+
+def units_from_context(comp) -> dict[str, tuple[int, int, int]]:
+    return {row.unit.name: (row.expected, row.reported, row.on_time) for row in comp.units}
+
+
+def test_every_surface_gives_the_same_figures_for_a_closed_quarter(scope, as_office, office_user):
+    period = scope
+
+    # --- the dashboard page and the API
+    page = as_office.get(f"/dashboard/?period={period.pk}").context
+    comp = page["comp"]
+    api = as_office.get(f"/api/v1/dashboard/completeness/?period={period.pk}").json()
+    by_unit = units_from_context(comp)
+    assert by_unit == {u["unit_name"]: (u["expected"], u["reported"], u["on_time"]) for u in api["units"]}
+    overall = (comp.overall.expected, comp.overall.reported, comp.overall.on_time)
+    assert overall == (api["overall"]["expected"], api["overall"]["reported"], api["overall"]["on_time"])
+    assert by_unit["市委宣传部"][1:] == (2, 1)  # approved on time + submitted late; returned and draft not
+    assert by_unit["崆峒区"][1:] == (2, 2)
+
+    # --- the quarterly PDF, Excel and Word
+    pdf = pdf_text(compile_now(office_user, kind="quarterly", format="pdf", period=period).file.path)
+    xlsx = load_workbook(compile_now(office_user, kind="quarterly", format="xlsx", period=period).file.path)
+    docx = "\n".join(
+        p.text
+        for p in Document(
+            compile_now(office_user, kind="quarterly", format="docx", period=period).file.path
+        ).paragraphs
+    )
+    rate = f"{comp.overall.reported * 100 / comp.overall.expected:.1f}%"
+    sentence = (
+        f"本期应报送进展报告{overall[0]}份，已报送{overall[1]}份，报送率{rate}，其中按时报送{overall[2]}份。"
+    )
+    assert sentence in pdf
+    assert sentence in docx
+
+    sheet = xlsx["单位报送情况"]
+    header = [c.value for c in sheet[1]]
+    name, expected, reported, on_time = (header.index(h) for h in ("单位", "应报送", "已报送", "按时报送"))
+    excel_units = {
+        row[name]: (row[expected], row[reported], row[on_time])
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+        if row[name]
+    }
+    assert excel_units == by_unit
+
+    # --- targets: page, API and Excel judged as of the quarter's end, with the same lights
+    targets_page = as_office.get(f"/dashboard/targets/?period={period.pk}").context
+    page_rows = {
+        (g["group"].target.pk, r.unit_name): r for g in targets_page["groups"] for r in g["group"].rows
+    }
+    api_rows = as_office.get(f"/api/v1/dashboard/targets/?period={period.pk}").json()
+    assert api_rows["as_of"] == "2025-09-30"
+    api_by_key = {(r["target"], r["unit_name"] or r["scope_label"]): r for r in api_rows["targets"]}
+    assert set(api_by_key) == set(page_rows)
+    for key, row in page_rows.items():
+        assert Decimal(api_by_key[key]["reported"]) == row.reported, key
+        assert api_by_key[key]["light"] == row.light, key
+
+    sheet = xlsx["指标完成"]
+    header = [c.value for c in sheet[1]]
+    cols = {h: header.index(h) for h in ("任务编号", "指标", "范围/单位", "已完成", "状态")}
+    excel_targets = {
+        (row[cols["任务编号"]], row[cols["指标"]], row[cols["范围/单位"]]): (row[cols["已完成"]], row[cols["状态"]])
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+        if row[0] is not None
+    }
+    page_targets = {
+        (r.target.task.number, r.target.metric.name, r.unit_name): (float(r.reported), r.light_label)
+        for r in page_rows.values()
+    }
+    assert {k: (float(v[0] or 0), v[1]) for k, v in excel_targets.items()} == page_targets
+
+    # 崆峒区's task-22 sites as of Q3: 1 (not 6), behind the pace: yellow, not green
+    kongtong_22 = page_targets[(22, "示范点", "崆峒区")]
+    assert kongtong_22 == (1.0, "进度滞后")
+
+    # overdue targets: one count, whichever page says it
+    red_rows = sum(1 for r in page_rows.values() if r.light == RED)
+    assert targets_page["totals"][RED] == red_rows
+    assert sum(1 for r in api_rows["targets"] if r["light"] == RED) == red_rows
+
+    # 八进: the table on the page counts the quarter's sites only
+    eight = targets_page["eight"]
+    column = [t.number for t in eight.categories].index(22)
+    by_row = {row.label: row.cells[column].reported for row in eight.rows}
+    assert (by_row["崆峒区"], by_row["华亭市"], eight.total.cells[column].reported) == (1, 2, 3)
+
+    # --- a report's light: the liaison's own page and the PDF agree (submitted but behind → green)
+    assert "市委宣传部〔牵头〕●已报送·推进情况：滞后" in pdf
+    assert "■退回未重报" in pdf
+
+    # --- nothing after the scope: the Q3 PDF's trend chart stops at Q3
+    chart = pdf[pdf.index("各季度报送率与按时报送率") : pdf.index("图2各季度报送率趋势")]
+    assert "2023年第三季度" in chart and chart.endswith("2025年第三季度")
+    assert "2025年第四季度" not in chart and "2026年" not in chart
+
+
+def test_live_pages_agree_on_the_number_of_overdue_targets(scope, as_office):
+    targets_page = as_office.get("/dashboard/targets/").context
+    leadership = as_office.get("/dashboard/leadership/").context
+    api = as_office.get("/api/v1/dashboard/targets/").json()
+
+    red = targets_page["totals"][RED]
+    assert leadership["risk_counts"]["red"] == red
+    assert sum(1 for r in api["targets"] if r["light"] == RED) == red
+
+
+def test_a_years_figures_agree_between_the_dashboards_and_the_annual_summary(scope, as_office, office_user):
+    periods = ReportingPeriod.objects.filter(year=2025).order_by("quarter")
+    expected = reported = 0
+    for p in periods:
+        overall = as_office.get(f"/api/v1/dashboard/completeness/?period={p.pk}").json()["overall"]
+        expected += overall["expected"]
+        reported += overall["reported"]
+
+    text = "\n".join(
+        p.text
+        for p in Document(compile_now(office_user, kind="annual", format="docx", year=2025).file.path).paragraphs
+    )
+
+    assert f"全年共报送季度进展报告{reported}份（应报{expected}份，报送率{reported * 100 / expected:.1f}%）" in text
+    assert reported == 7
