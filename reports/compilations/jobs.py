@@ -1,14 +1,15 @@
-"""Background jobs of the reports app (Celery; discovered as ``<app>.jobs``). Thin: ids in, services out.
+"""Background jobs of compiled documents (Celery; discovered as ``<app>.jobs``). Thin: ids in, ``build`` out.
 
 Compilation jobs acknowledge late and are rejected back to the queue when their worker process dies, so a
-killed worker's job runs again; ``compilation_run`` restarts such a job cleanly and gives up after a few
-interruptions. Anything left "running" past the time limit is failed by ``compilations_fail_stuck``.
+killed worker's job runs again; ``build.compilation_run`` restarts such a job cleanly and gives up after a
+few interruptions. Anything left "running" past the time limit is failed by ``compilations_fail_stuck``.
 """
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 
-from . import services as compilations
+from . import build
 
 
 @shared_task(
@@ -20,19 +21,24 @@ from . import services as compilations
     ignore_result=True,
 )
 def compilation_build(compilation_id: int) -> str:
-    return compilations.compilation_run(compilation_id=compilation_id)
+    return build.compilation_run(compilation_id=compilation_id)
+
+
+def compilation_enqueue(compilation_id: int) -> None:
+    """Queue the build once the transaction that created or reset the row commits."""
+    transaction.on_commit(lambda: compilation_build.delay(compilation_id))
 
 
 @shared_task(name="reports.compilations.jobs.compilations_fail_stuck", ignore_result=True)
 def compilations_fail_stuck() -> dict[str, int]:
-    return compilations.compilations_fail_stuck()
+    return build.compilations_fail_stuck()
 
 
 @shared_task(name="reports.compilations.jobs.compilations_for_closed_periods", ignore_result=True)
 def compilations_for_closed_periods() -> int:
-    return compilations.compilations_for_closed_periods()
+    return build.compilations_for_closed_periods(enqueue=compilation_enqueue)
 
 
 @shared_task(name="reports.compilations.jobs.compilations_purge_old", ignore_result=True)
 def compilations_purge_old() -> int:
-    return compilations.compilations_purge_old()
+    return build.compilations_purge_old()

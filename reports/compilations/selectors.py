@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.http import FileResponse
 
-from campaign.errors import DomainError
+from campaign.errors import DomainError, NotFound
 
 from .models import Compilation
+from .services import can_view
+
+NOT_FOUND = "该汇编不存在，或您无权查看。"
 
 
 def latest_compilations(limit: int = 5) -> list[Compilation]:
@@ -15,6 +18,19 @@ def latest_compilations(limit: int = 5) -> list[Compilation]:
         .select_related("period", "unit", "task")
         .order_by("-finished_at", "-id")[:limit]
     )
+
+
+def compilation_visible_to(*, user, pk: int) -> Compilation:
+    """The compilation ``pk`` if ``user`` may see it. One NotFound for "no such row" and "not yours", so a
+    page never confirms that another unit's compilation exists."""
+    compilation = (
+        Compilation.objects.select_related("period", "unit", "task", "requested_by", "campaign")
+        .filter(pk=pk)
+        .first()
+    )
+    if compilation is None or not can_view(user, compilation):
+        raise NotFound(NOT_FOUND)
+    return compilation
 
 
 def compilation_file_response(compilation: Compilation) -> FileResponse:

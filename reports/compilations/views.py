@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from campaign.decorators import domain_errors_as_pages
 from campaign.errors import DomainError, PermissionDenied
 from campaign.models import Campaign, ReportingPeriod
 from tasks.models import Task
@@ -22,25 +22,7 @@ SCOPE_FIELDS = ("period", "year", "unit", "task")
 PAGE_SIZE = 20
 
 
-def _error(request, message: str, status: int):
-    return render(request, "compilations/error.html", {"message": message, "status": status}, status=status)
-
-
-def _get_visible(request, pk: int) -> Compilation | None:
-    compilation = (
-        Compilation.objects.select_related("period", "unit", "task", "requested_by", "campaign")
-        .filter(pk=pk)
-        .first()
-    )
-    if compilation is None or not service.can_view(request.user, compilation):
-        return None
-    return compilation
-
-
-NOT_FOUND = "该汇编不存在，或您无权查看。"
-
-
-@login_required
+@domain_errors_as_pages
 def compilation_list(request):
     access = get_access(request.user)
     qs = service.compilations_visible_to(request.user)
@@ -104,11 +86,11 @@ def _form_context(request, values: dict, error: str = "") -> dict:
     }
 
 
-@login_required
+@domain_errors_as_pages
 def compilation_new(request):
     access = get_access(request.user)
     if not (access.sees_everything or access.is_unit_member):
-        return _error(request, "您没有汇编文件的权限。", 403)
+        raise PermissionDenied("您没有汇编文件的权限。")
     source = request.POST if request.method == "POST" else request.GET
     values = {name: source.get(name, "") for name in ("kind", "format", *SCOPE_FIELDS)}
     if not access.sees_everything:
@@ -139,44 +121,33 @@ def compilation_new(request):
     return redirect("compilations:detail", pk=compilation.pk)
 
 
-@login_required
+@domain_errors_as_pages
 def compilation_detail(request, pk: int):
-    compilation = _get_visible(request, pk)
-    if compilation is None:
-        return _error(request, NOT_FOUND, 404)
+    compilation = selectors.compilation_visible_to(user=request.user, pk=pk)
     return render(request, "compilations/detail.html", {"c": compilation})
 
 
-@login_required
+@domain_errors_as_pages
 def compilation_progress(request, pk: int):
     """The polled fragment: polls itself every second until the compilation is done or failed."""
-    compilation = _get_visible(request, pk)
-    if compilation is None:
-        return _error(request, NOT_FOUND, 404)
+    compilation = selectors.compilation_visible_to(user=request.user, pk=pk)
     return render(request, "compilations/_progress.html", {"c": compilation})
 
 
-@login_required
+@domain_errors_as_pages
 def compilation_download(request, pk: int):
-    compilation = _get_visible(request, pk)
-    if compilation is None:
-        return _error(request, NOT_FOUND, 404)
-    try:
-        return selectors.compilation_file_response(compilation)
-    except DomainError as error:
-        return _error(request, error.message, error.http_status)
+    compilation = selectors.compilation_visible_to(user=request.user, pk=pk)
+    return selectors.compilation_file_response(compilation)  # 409 / 410 pages say why there is no file
 
 
 @require_POST
-@login_required
+@domain_errors_as_pages
 def compilation_retry(request, pk: int):
-    compilation = _get_visible(request, pk)
-    if compilation is None:
-        return _error(request, NOT_FOUND, 404)
+    compilation = selectors.compilation_visible_to(user=request.user, pk=pk)
     try:
         service.compilation_retry(compilation=compilation, by=request.user)
-    except PermissionDenied as exc:
-        return _error(request, exc.message, 403)
+    except PermissionDenied:
+        raise  # the 403 page; any other refusal (not failed any more) is a message on the detail page
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

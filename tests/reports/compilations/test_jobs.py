@@ -13,10 +13,11 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from campaign.models import ReportingPeriod
-from reports.compilations import jobs
+from reports.compilations import build, jobs
 from reports.compilations import services as compilations
+from reports.compilations.build import compilation_run
 from reports.compilations.models import Compilation
-from reports.compilations.services import compilation_request, compilation_run
+from reports.compilations.services import compilation_request
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +136,7 @@ def test_a_redelivered_running_compilation_restarts_cleanly(q3, fake_render):
 
 def test_a_compilation_interrupted_too_often_fails_with_a_reason(q3, fake_render):
     compilation = make(
-        q3, state=Compilation.State.RUNNING, attempts=compilations.MAX_ATTEMPTS, run_token=uuid.uuid4()
+        q3, state=Compilation.State.RUNNING, attempts=build.MAX_ATTEMPTS, run_token=uuid.uuid4()
     )
 
     assert compilation_run(compilation_id=compilation.pk) == "skipped"
@@ -226,7 +227,7 @@ def test_stuck_running_and_long_queued_compilations_are_failed_with_a_reason(q3,
     Compilation.objects.filter(pk=lost.pk).update(created_at=now - dt.timedelta(hours=25))
     waiting = make(q3, state=Compilation.State.QUEUED)
 
-    assert compilations.compilations_fail_stuck(now=now) == {"running": 1, "queued": 1}
+    assert build.compilations_fail_stuck(now=now) == {"running": 1, "queued": 1}
 
     states = {c.pk: (c.state, c.error) for c in Compilation.objects.all()}
     assert states[stuck.pk] == (
@@ -251,7 +252,7 @@ def test_old_files_are_deleted_and_rows_kept(q3, settings, as_office):
     recent.file.save("recent.pdf", ContentFile(b"new"), save=True)
     old_name = old.file.name
 
-    assert compilations.compilations_purge_old(now=now) == 1
+    assert build.compilations_purge_old(now=now) == 1
 
     old.refresh_from_db()
     recent.refresh_from_db()
@@ -259,7 +260,7 @@ def test_old_files_are_deleted_and_rows_kept(q3, settings, as_office):
     assert recent.file.read() == b"new" and recent.purged_at is None
     assert as_office.get(f"/compilations/{old.pk}/download/").status_code == 410
     assert "超过保存期限被清理" in as_office.get(f"/compilations/{old.pk}/").content.decode()
-    assert compilations.compilations_purge_old(now=now) == 0
+    assert build.compilations_purge_old(now=now) == 0
 
 
 def test_closing_a_period_compiles_its_quarterly_summary_as_pdf_and_excel_once(

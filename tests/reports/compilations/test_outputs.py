@@ -376,7 +376,7 @@ def test_quarterly_word_summary_has_sections_tasks_and_units(office_user, year_2
     assert len(by_level["Heading 2"]) == 8
     assert by_level["Heading 3"] == [f"{t.number}．{t.title}" for t in Task.objects.order_by("number")]
     assert len(by_level["Heading 4"]) == Responsibility.objects.filter(unit__is_active=True).count()
-    assert any(h.startswith("（1）市委宣传部〔牵头〕") and "●已报送" in h for h in by_level["Heading 4"])
+    assert any(h.startswith("（1）市委宣传部〔牵头〕") and "●已通过" in h for h in by_level["Heading 4"])
     text = "\n".join(p.text for p in document.paragraphs)
     assert f"工作进展：{PROGRESS_A}" in text
     assert "主要指标：宣传资料1200份；展板30块；宣讲/讲座12场次；参与3400人次。" in text
