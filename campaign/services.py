@@ -38,12 +38,16 @@ def period_ensure_current(*, campaign: Campaign, today: dt.date | None = None) -
 
 @transaction.atomic
 def periods_advance(*, today: dt.date | None = None) -> dict[str, int]:
-    """Move periods forward by the calendar: open at their start, close some days after their due date.
+    """Move periods forward by the calendar: create the quarter that has begun, open periods at their start,
+    close them some days after their due date.
 
     Only ever moves forward, so a period the office closed early is not reopened, and running it twice
     changes nothing the second time.
     """
     today = today or timezone.localdate()
+    for campaign in Campaign.objects.filter(is_active=True):
+        periods_ensure_until(campaign=campaign, today=today)  # the calendar runs on after the plan's quarters
+    # Closed once ``period_last_open_day`` has passed: due_on + N < today.
     close_before = today - dt.timedelta(days=settings.PERIOD_AUTO_CLOSE_DAYS_AFTER_DUE)
     opened = (
         ReportingPeriod.objects.filter(state=ReportingPeriod.State.UPCOMING, starts_on__lte=today)
