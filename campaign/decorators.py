@@ -48,9 +48,10 @@ def domain_errors_as_pages(view: Callable) -> Callable:
             return view(request, *args, **kwargs)
         except DomainError as error:
             return error_page(request, error.message, error.http_status)
-        except Http404 as error:
-            message = str(error) if error.args and isinstance(error.args[0], str) else NOT_FOUND
-            return error_page(request, message, 404)
+        except Http404:
+            # Django's own 404 text is English ("No Unit matches …"); a view with something more specific
+            # to say raises campaign.errors.NotFound with its message.
+            return error_page(request, NOT_FOUND, 404)
         except DjangoPermissionDenied as error:
             return error_page(request, str(error) or READERS_ONLY, 403)
 

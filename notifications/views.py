@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from campaign.decorators import domain_errors_as_pages, office_required
 from campaign.errors import NotFound
 from campaign.models import ReportingPeriod
 from units.access import get_access
@@ -23,20 +20,10 @@ from . import bulletin as documents
 from . import selectors, services
 
 PAGE_SIZE = 20
+NO_PERIOD = "没有这个报告期。"
 
 
-def office_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not get_access(request.user).is_office:
-            raise PermissionDenied("只有创建办工作人员可以查看逾期通报。")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-@login_required
+@domain_errors_as_pages
 @require_GET
 def inbox(request):
     show = request.GET.get("show", "")
@@ -60,20 +47,17 @@ def bell(request):
     return render(request, "notifications/bell.html")
 
 
-@login_required
+@domain_errors_as_pages
 @require_POST
 def mark_read(request, pk: int):
-    try:
-        notification = services.notification_mark_read(user=request.user, notification_id=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    notification = services.notification_mark_read(user=request.user, notification_id=pk)
     if request.htmx:
         response = render(request, "notifications/_item.html", {"n": notification, "oob_bell": True})
         return response
     return redirect(_back(request))
 
 
-@login_required
+@domain_errors_as_pages
 @require_POST
 def mark_all_read(request):
     count = services.notifications_mark_all_read(user=request.user)
@@ -81,14 +65,11 @@ def mark_all_read(request):
     return redirect(_back(request))
 
 
-@login_required
+@domain_errors_as_pages
 @require_GET
 def follow(request, pk: int):
     """Open a message's link and mark it read on the way (like following a link in a mail client)."""
-    notification = get_object_or_404(selectors.inbox_for(request.user), pk=pk)
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
+    notification = services.notification_mark_read(user=request.user, notification_id=pk)
     target = notification.url
     if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect("notifications:inbox")
@@ -106,7 +87,7 @@ class PreferenceForm(forms.Form):
     email_enabled = forms.BooleanField(label="通过电子邮件接收提醒", required=False)
 
 
-@login_required
+@domain_errors_as_pages
 @require_http_methods(["GET", "POST"])
 def preferences(request):
     pref = services.preference_for(request.user)
@@ -132,18 +113,20 @@ def _bulletin(request, period_id: int | None):
         raw = request.GET.get("period", "")
         period = None
         if raw:
-            if not raw.isdigit():
-                raise Http404("没有这个报告期。")
-            period = next((p for p in periods if p.pk == int(raw)), None)
+            period = next((p for p in periods if raw.isdigit() and p.pk == int(raw)), None)
             if period is None:
-                raise Http404("没有这个报告期。")
+                raise NotFound(NO_PERIOD)
         else:
             period = selectors.default_bulletin_period(periods, today=today)
     else:
-        period = get_object_or_404(
-            ReportingPeriod.objects.select_related("campaign").exclude(state=ReportingPeriod.State.UPCOMING),
-            pk=period_id,
+        period = (
+            ReportingPeriod.objects.select_related("campaign")
+            .exclude(state=ReportingPeriod.State.UPCOMING)
+            .filter(pk=period_id)
+            .first()
         )
+        if period is None:
+            raise NotFound(NO_PERIOD)
     return periods, period, (selectors.bulletin_for(period, today=today) if period else None)
 
 

@@ -6,34 +6,20 @@ The parsed plan waits in the session as JSON between the preview and the confirm
 from __future__ import annotations
 
 import datetime as dt
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from campaign.decorators import office_required
 from campaign.errors import DomainError
-from units.access import get_access
 from units.models import Unit
 
 from .importer import MAX_FILE_BYTES, ParsedPlan, parse_plan_file
 from .plan_import import plan_import, plan_preview, suggest_code
 
 SESSION_KEY = "plan_import"
-
-
-def office_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not get_access(request.user).is_office:
-            raise PermissionDenied("只有创建办工作人员可以导入实施方案。")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 class UploadForm(forms.Form):

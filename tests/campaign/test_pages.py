@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.campaign.test_decorators import nav_labels
 from tests.conftest import PASSWORD
 
 PAGES = ["/", "/plan/", "/plan/tasks/1/", "/units/", "/units/kongtong/"]
@@ -90,3 +91,21 @@ def test_dates_are_written_the_chinese_way(as_office):
 
     assert "2023年6月1日至2023年7月31日" in body
     assert "2023-06-01" not in body
+
+
+@pytest.mark.parametrize(
+    ("who", "labels"),
+    [
+        (
+            "as_office",
+            ["首页", "审核", "看板", "总览", "实施方案", "单位", "汇编下载", "逾期通报", "导入方案"],
+        ),
+        ("as_leader", ["首页", "总览", "实施方案", "单位", "汇编下载"]),
+        ("as_liaison_a", ["首页", "本季度报送", "实施方案", "单位", "汇编下载"]),
+    ],
+)
+def test_the_navigation_shows_each_role_its_pages(request, who, labels):
+    # nav.py reverses every item: a missing page is an error now, no longer a silently missing link
+    client = request.getfixturevalue(who)
+
+    assert nav_labels(client.get("/").content.decode()) == labels

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from campaign.decorators import OFFICE_ONLY
 from notifications.models import Notification, NotificationPreference
+from tests.campaign.test_decorators import assert_error_page
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +112,32 @@ def test_marking_read_works_on_ones_own_and_404s_on_anothers(client, people, inb
         assert client.post(f"/notifications/{note.pk}/read/").status_code == 404
         note.refresh_from_db()
         assert note.read_at is None
+
+
+def test_anothers_message_is_the_chinese_404_page(as_liaison_a, inboxes):
+    note = inboxes["liaison_b"][0]
+
+    assert_error_page(
+        as_liaison_a.post(f"/notifications/{note.pk}/read/"), 404, message="没有这条消息。", nav="本季度报送"
+    )
+    assert_error_page(
+        as_liaison_a.get(f"/notifications/{note.pk}/go/"), 404, message="没有这条消息。", nav="本季度报送"
+    )
+
+
+def test_leadership_gets_the_chinese_403_page_on_the_bulletin(as_leader, open_period):
+    for url in [
+        "/notifications/bulletin/",
+        f"/notifications/bulletin/{open_period.pk}.docx",
+        f"/notifications/bulletin/{open_period.pk}.pdf",
+    ]:
+        assert_error_page(as_leader.get(url), 403, message=OFFICE_ONLY, nav="总览")
+
+
+def test_an_unknown_bulletin_period_is_the_chinese_404_page(as_office, plan):
+    for url in ["/notifications/bulletin/?period=999", "/notifications/bulletin/?period=x",
+                "/notifications/bulletin/999.pdf"]:  # fmt: skip
+        assert_error_page(as_office.get(url), 404, message="没有这个报告期。", nav="逾期通报")
 
 
 def test_marking_read_with_htmx_swaps_the_row_and_the_bell(as_liaison_a, people, inboxes):

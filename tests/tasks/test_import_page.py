@@ -6,7 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from campaign.decorators import OFFICE_ONLY
 from campaign.models import Campaign
+from tests.campaign.test_decorators import assert_error_page
 from tests.tasks.test_importer import SOURCE, THREE_LEVELS, counts, docx_bytes, pingliang_text, snapshot
 from units.models import Unit
 
@@ -36,6 +38,14 @@ def test_only_the_office_may_use_the_import_pages(request, who):
     assert client.post(PREVIEW, {}).status_code == 403
     assert client.post(CANCEL).status_code == 403
     assert counts() == before
+
+
+@pytest.mark.parametrize(("who", "nav"), [("as_leader", "总览"), ("as_liaison_a", "本季度报送")])
+def test_others_get_the_chinese_403_page_with_the_site_navigation(request, who, nav):
+    client = request.getfixturevalue(who)
+
+    for response in (client.get(UPLOAD), client.get(PREVIEW), client.post(CANCEL)):
+        assert_error_page(response, 403, message=OFFICE_ONLY, nav=nav)
 
 
 def test_office_sees_the_upload_form(as_office):

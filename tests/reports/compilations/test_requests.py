@@ -10,6 +10,8 @@ from campaign.models import ReportingPeriod
 from reports.compilations.models import Compilation
 from reports.compilations.services import compilation_request, compilation_retry
 from tasks.models import Task
+from tests.campaign.test_decorators import assert_error_page
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -377,6 +379,51 @@ def test_download_checks_permission(client, as_office, liaison_a, liaison_b, uni
     client.force_login(liaison_b)
     assert client.get(f"/compilations/{unit_report.pk}/download/").status_code == 404
     assert client.get(f"/compilations/{unit_report.pk}/").status_code == 404
+
+
+def test_an_unknown_or_anothers_compilation_is_the_chinese_404_page(client, liaison_a, liaison_b, unit_a):
+    unit_report = done_compilation(kind="unit", format="pdf", unit=unit_a)
+    message = "该汇编不存在，或您无权查看。"
+
+    client.force_login(liaison_a)
+    for url in ["/compilations/999999/", "/compilations/999999/progress/", "/compilations/999999/download/"]:
+        assert_error_page(client.get(url), 404, message=message, nav="汇编下载")
+    assert_error_page(client.post("/compilations/999999/retry/"), 404, message=message, nav="汇编下载")
+    client.force_login(liaison_b)
+    for url in [f"/compilations/{unit_report.pk}/", f"/compilations/{unit_report.pk}/download/"]:
+        assert_error_page(client.get(url), 404, message=message, nav="汇编下载")
+
+
+def test_a_download_without_a_file_says_why_on_the_error_page(as_office, q3):
+    running = Compilation.objects.create(kind="quarterly", format="pdf", period=q3, state="running")
+    purged = Compilation.objects.create(kind="quarterly", format="xlsx", period=q3, state="done")
+    missing = Compilation.objects.create(
+        kind="quarterly", format="docx", period=q3, state="done", file="compilations/gone.docx"
+    )
+
+    assert_error_page(
+        as_office.get(f"/compilations/{running.pk}/download/"), 409, message="文件尚未生成完成。", nav="看板"
+    )
+    assert_error_page(
+        as_office.get(f"/compilations/{purged.pk}/download/"),
+        410,
+        message="文件已超过保存期限被清理，请重新生成。",
+        nav="看板",
+    )
+    assert_error_page(
+        as_office.get(f"/compilations/{missing.pk}/download/"),
+        410,
+        message="文件已不存在，请重新生成。",
+        nav="看板",
+    )
+
+
+def test_someone_without_a_role_gets_the_chinese_403_page_on_the_form(client, plan):
+    client.force_login(make_user("visitor_t"))
+
+    response = client.get("/compilations/new/")
+
+    assert_error_page(response, 403, message="您没有汇编文件的权限。", nav="汇编下载")
 
 
 def test_list_filters_and_paginates(as_office, q3, unit_a):

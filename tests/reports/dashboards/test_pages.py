@@ -11,9 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from campaign.decorators import READERS_ONLY
 from reports.compilations.models import Compilation
 from reports.models import ProgressReport
 from tasks.models import Responsibility, Task
+from tests.campaign.test_decorators import assert_error_page
 from tests.factories import make_report
 from units.models import Unit
 
@@ -53,6 +55,13 @@ def test_a_liaison_gets_403_on_every_dashboard_page_and_endpoint(request, who):
 
     for url in PAGES + API:
         assert client.get(url).status_code == 403, url
+
+
+@pytest.mark.parametrize("url", ["/dashboard/", "/dashboard/targets/", "/dashboard/leadership/"])
+def test_a_liaison_gets_the_chinese_403_page_with_the_site_navigation(as_liaison_a, url):
+    response = as_liaison_a.get(url)
+
+    assert_error_page(response, 403, message=READERS_ONLY, nav="本季度报送")
 
 
 @pytest.mark.parametrize("who", ["as_office", "as_leader"])
@@ -108,8 +117,23 @@ def test_period_dashboard_filters_by_kind_and_section_from_the_url(as_office, op
     assert '<option value="county" selected>' in body and '<option value="8" selected>' in body
 
 
-def test_an_unknown_period_is_a_404(as_office, plan):
-    assert as_office.get("/dashboard/", {"period": 999}).status_code == 404
+def test_without_a_current_campaign_the_dashboards_say_so_and_still_refuse_liaisons(
+    client, office_user, liaison_a, plan
+):
+    plan.is_active = False
+    plan.save()
+
+    client.force_login(office_user)
+    assert "系统中还没有创建活动" in client.get("/dashboard/targets/").content.decode()
+    client.force_login(liaison_a)
+    assert client.get("/dashboard/targets/").status_code == 403
+
+
+def test_an_unknown_period_or_unit_is_the_chinese_404_page(as_office, plan):
+    assert_error_page(
+        as_office.get("/dashboard/", {"period": 999}), 404, message="没有这个报告期。", nav="看板"
+    )
+    assert_error_page(as_office.get("/dashboard/units/nowhere/"), 404, message="没有这个单位。", nav="看板")
     assert as_office.get("/api/v1/dashboard/completeness/", {"period": 999}).status_code == 404
 
 

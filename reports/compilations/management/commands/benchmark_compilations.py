@@ -189,8 +189,8 @@ def _aware(day: dt.date) -> dt.datetime:
 
 
 def run_compilation(**fields) -> dict:
-    from reports.compilations.models import Compilation
     from reports.compilations.build import compilation_run
+    from reports.compilations.models import Compilation
 
     compilation = Compilation.objects.create(**fields)
     started = time.perf_counter()
