@@ -83,11 +83,15 @@ def test_a_domain_error_becomes_the_error_page_with_its_status_and_message(rf, l
 
 
 def test_djangos_own_404_and_403_become_the_same_chinese_page(rf, liaison_a):
-    not_found = get(rf, liaison_a, domain_errors_as_pages(raising(Http404("没有这个单位。"))))
+    # Django's own text is English ("No Unit matches …"), so it is never shown: a view with something
+    # specific to say raises campaign.errors.NotFound.
+    not_found = get(
+        rf, liaison_a, domain_errors_as_pages(raising(Http404("No Unit matches the given query.")))
+    )
     bare_404 = get(rf, liaison_a, domain_errors_as_pages(raising(Http404())))
     forbidden = get(rf, liaison_a, domain_errors_as_pages(raising(DjangoPermissionDenied("不行。"))))
 
-    assert_error_page(not_found, 404, message="没有这个单位。", nav="实施方案")
+    assert_error_page(not_found, 404, message="页面不存在，或您无权查看。", nav="实施方案")
     assert_error_page(bare_404, 404, message="页面不存在，或您无权查看。", nav="实施方案")
     assert_error_page(forbidden, 403, message="不行。", nav="实施方案")
 
