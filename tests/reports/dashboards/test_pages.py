@@ -270,3 +270,18 @@ def test_overdue_list_shows_thirty_units_and_links_to_all(as_office, open_period
     assert f"另有 {units - 30} 个单位未列出" in body and "overdue=all" in body
     listed = re.search(r'data-testid="overdue-list">(.*?)</ul>', everything, re.S).group(1)
     assert listed.count('class="list-group-item') == units
+
+
+def test_targets_and_trends_pages_show_figures_as_of_a_chosen_quarter_and_nothing_after(as_office, plan):
+    from campaign.models import ReportingPeriod
+
+    q3 = ReportingPeriod.objects.get(year=2025, quarter=3)
+
+    targets = as_office.get(f"/dashboard/targets/?period={q3.pk}")
+    trends = as_office.get(f"/dashboard/trends/?period={q3.pk}")
+
+    assert targets.status_code == trends.status_code == 200
+    assert "截至 2025年9月30日" in targets.content.decode()
+    assert f'<option value="{q3.pk}" selected>2025年第三季度末</option>' in targets.content.decode()
+    assert [(p.period.year, p.period.quarter) for p in trends.context["data"].points][-1] == (2025, 3)
+    assert "数据截至 2025年9月30日，不含此后的报告期。" in trends.content.decode()
