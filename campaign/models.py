@@ -118,6 +118,10 @@ class ReportingPeriod(models.Model):
     def days_to_due(self, today: dt.date | None = None) -> int:
         return (self.due_on - (today or timezone.localdate())).days
 
+    def is_past_due(self, day: dt.date) -> bool:
+        """``day`` is after the due date: a report not in by then is overdue (the due day itself is not)."""
+        return day > self.due_on
+
     @property
     def on_time_cutoff(self) -> dt.datetime:
         """The first instant that is late: local midnight after the due date. A report is on time when it

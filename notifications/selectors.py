@@ -118,7 +118,7 @@ class Bulletin:
 
     @property
     def is_overdue(self) -> bool:
-        return self.as_of > self.period.due_on
+        return self.period.is_past_due(self.as_of)
 
     @property
     def days_overdue(self) -> int:
@@ -187,7 +187,7 @@ def bulletin_periods() -> list[ReportingPeriod]:
 
 def default_bulletin_period(periods: list[ReportingPeriod], *, today: dt.date) -> ReportingPeriod | None:
     """The latest period whose due date has passed, else the latest one listed."""
-    past_due = [p for p in periods if p.due_on < today]
+    past_due = [p for p in periods if p.is_past_due(today)]
     if past_due:
         return past_due[0]
     return periods[0] if periods else None

@@ -379,9 +379,9 @@ def _returned_reminders(today: dt.date, counts: Counter, done: set[tuple]) -> li
 def _period_messages(
     period: ReportingPeriod, today: dt.date, counts: Counter, done: set[tuple]
 ) -> list[Outgoing]:
-    days = (period.due_on - today).days
+    days = period.days_to_due(today)
     stage = reminder_stage(days)
-    overdue = days < 0
+    overdue = period.is_past_due(today)
     digest = days <= DIGEST_DAYS_BEFORE_DUE
     if stage is None and not overdue and not digest:
         return []

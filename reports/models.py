@@ -186,10 +186,9 @@ class ProgressReport(models.Model):
             return GREEN, "已报送"
         if state == cls.State.RETURNED:
             return RED, "退回未重报"
-        days = (period.due_on - today).days
-        if days < 0:
+        if period.is_past_due(today):
             return RED, "逾期未报"
-        if days <= DUE_SOON_DAYS:
+        if period.days_to_due(today) <= DUE_SOON_DAYS:
             return YELLOW, "即将截止"
         return GREY, "草稿" if report is not None else "未填写"
 

@@ -133,7 +133,7 @@ def target_light(
 
 
 def _covered_until(periods: list[ReportingPeriod], as_of: dt.date) -> dt.date | None:
-    ends = [p.ends_on for p in periods if p.due_on < as_of]
+    ends = [p.ends_on for p in periods if p.is_past_due(as_of)]
     return max(ends) if ends else None
 
 
