@@ -5,9 +5,13 @@ few "weak" units are late again and again or leave tasks out, the office approve
 submission and returns a few reports, which the unit fixes and resubmits. The open quarter has only just
 begun: some drafts, a few early submissions. Every step is dated, in order, and before "now".
 
-Figures are on the scale of the plan's targets (``Target`` rows): a unit holds the one or two study
-sessions a year the plan asks for, a county opens a demonstration site (示范点) in a few quarters only,
-and the city's 7 provincial and 20 city-level 互嵌式 sites are spread over the plan period.
+Figures are the plan's targets (``Target`` rows) as a real office sees them met: a unit holds the one or
+two study sessions a year the plan asks for, every year; a county opens about the plan's number of
+demonstration sites (示范点) per 八进 category by the end of 2025, spread over the campaign's quarters
+(few in its first half-year, a few after the plan's end); the city's departments reach its 7 provincial and
+20 city-level 互嵌式 sites. The figures sit on reports that end up approved, because the dashboards count
+only those, so the target lights are mostly green; the few weak units miss most of the numbers that are
+missed, and now and then a reliable unit falls one short (``FigurePlan``).
 
 The phrases are drawn from the example summaries in ``fixtures/source/example-summary-*.txt``. Everything
 is deterministic (seeded by natural keys: year, quarter, unit code, task number) and idempotent: a
@@ -95,23 +99,29 @@ PUBLICITY_SHARE = {Responsibility.Role.LEAD: 0.6, Responsibility.Role.CO: 0.35}
 FUNDING_SHARE = 0.12  # most reports carry no money; county-level units sometimes spend on a site or event
 
 DEMO_SITES = "demo_sites"
-# The plan's headline: each county-level unit builds at least 5 示范点 by the end of 2025 ("各县(市、区)示范点
-# 不少于5个"), which is one or two a year. The per-category numbers of the 八进 targets only weigh where a
-# county's sites go; the city's own departments build a handful between them.
-SITES_PER_COUNTY = (5, 8)
-SITES_CITY = (6, 9)
+# Every by-date number of the plan (the 八进 示范点 per county and category, "到2025年底"; the city's 7
+# provincial and 20 city-level 互嵌式 sites) is what the units build over the plan period: a reliable unit
+# about the plan's number, now and then one more (the plan's per-category numbers for tasks 22–29 add up
+# to 18–26 sites per county, so the city opens some 60–70 sites a year), a weak one often falls short.
+# The campaign's first quarter (宣传动员) and the next one see few sites; most open in 2024–2025.
+FIRST_QUARTERS_WEIGHT = (0.3, 0.6)
 SITES_OTHER = (1, 2)  # a county-level unit the plan names no number for (the park)
 SITE_AFTER_PLAN_SHARE = 0.35  # after the plan period a county opens one more site in about a third of years
-# How much of a city-wide by-date target (7 provincial, 20 city-level 互嵌式 sites) is reached.
-BY_DATE_ACHIEVEMENT = (0.95, 1.15)
+# A 市区联合 number (the city's departments together with named counties): the named counties build this
+# share of it, the task's departments the rest.
+CITY_DISTRICT_COUNTY_SHARE = 0.5
+ABOVE_BY_DATE = 0.06  # a reliable unit's extra over a by-date number (Poisson, × the number)
 # Per-year and per-semester targets ("每年不少于2次"): units do a bit more than the minimum on average.
 PACE_ABOVE_MINIMUM = 1.3
+# A unit holds what the plan asks of a year mostly before the year-end quarter (年底 is for 总结 and 考核).
+REQUIRED_QUARTER_WEIGHT = {4: 0.3}
+SHORT_OF = (0.3, 0.9)  # what a unit that falls short of a number reaches of it
 
 
 @dataclass(frozen=True)
 class Habits:
     """How a unit reports. Most units are reliable; a few weak ones account for most of the late and
-    missing reports, as in any office's ledger."""
+    missing reports and the targets missed, as in any office's ledger."""
 
     late_quarters: float  # share of quarters in which the unit hands in after the due date
     max_days_late: int
@@ -120,12 +130,12 @@ class Habits:
     abandoned: float  # share of reports started and never submitted
     returned: float  # share of submissions the office returns
     fixes: float  # share of returned reports the unit fixes and resubmits before the period closes
-    sites: tuple[int, int]  # 示范点 a county-level unit opens over the plan period
+    short: float  # share of its numbers (a year's, a semester's, a category's sites) the unit falls short of
     behind: int  # weight of "滞后" among progress statuses
 
 
-RELIABLE = Habits(0.06, 5, 0.01, 0.0, 0.01, 0.05, 0.9, SITES_PER_COUNTY, 6)
-WEAK = Habits(0.45, 15, 0.10, 0.12, 0.05, 0.15, 0.6, (3, 5), 25)
+RELIABLE = Habits(0.06, 5, 0.01, 0.0, 0.01, 0.05, 0.9, 0.03, 6)
+WEAK = Habits(0.45, 15, 0.10, 0.12, 0.05, 0.15, 0.6, 0.75, 25)
 WEAK_COUNTY_LEVEL = 1
 WEAK_DEPARTMENTS = 3
 EARLY_BIRDS = 0.06  # units that hand in before the quarter is over
@@ -294,107 +304,235 @@ def _pick_weighted(rng: random.Random, items: list, weights: list[float]):
     return rng.choices(items, weights=weights)[0]
 
 
-class SitePlan:
-    """Which report carries which new sites: (year, quarter, unit id, task id, metric id) → count.
+# Far enough ahead that every report's history has run its course.
+_EVENTUALLY = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 
-    Drawn once per owner over the whole plan period from seeds that do not depend on today, so a quarter's
-    share never changes when setup_demo runs again later.
+
+def _report_rng(period: ReportingPeriod, unit: Unit, task_number: int) -> random.Random:
+    return random.Random(f"demo:{period.year}Q{period.quarter}:{unit.code}:{task_number}")
+
+
+class Fates:
+    """Whether a unit's report for a quarter ends up approved once its history has run its course.
+
+    Figures only count on the dashboards once approved, so a unit that meets a number carries its figures
+    on reports that are approved in the end. The same draws as ``populate_demo_reports`` (same seeds) but
+    with no "now": the answer does not depend on the day setup_demo runs, and a quarter not yet begun gets
+    its default calendar.
     """
 
-    def __init__(self, *, campaign: Campaign, units: dict[int, Unit], habits: dict[int, Habits]):
-        self.counts: dict[tuple[int, int, int, int, int], int] = defaultdict(int)
-        self.units, self.habits = units, habits
-        first = campaign.periods.order_by("year", "quarter").first()
-        start = (first.year, first.quarter) if first else quarter_of(campaign.starts_on)
-        self.plan_quarters = _quarters(start, quarter_of(campaign.ends_on))
-        self.end_year = campaign.ends_on.year
-
-    def _spread(
-        self,
-        rng: random.Random,
-        slots: list[tuple[int, int, float]],
-        metric_id: int,
-        total: int,
-        *,
-        distinct: bool,
+    def __init__(
+        self, *, periods: list[ReportingPeriod], units: dict[int, Unit], habits: dict[int, Habits], tasks
     ):
-        """``total`` sites over the plan's quarters (the first, 宣传动员, weighs less), each on a slot
-        (unit id, task id, weight). ``distinct``: at most one per quarter while quarters last."""
-        if not slots or total <= 0:
-            return
-        quarters = list(self.plan_quarters)
-        weights = [0.3 if i == 0 else 1.0 for i in range(len(quarters))]
-        for n in range(total):
-            i = quarters.index(_pick_weighted(rng, quarters, weights))
-            year, quarter = quarters[i]
-            if distinct and n < len(self.plan_quarters) - 1:
-                del quarters[i], weights[i]
-            unit_id, task_id, _ = _pick_weighted(rng, slots, [w for *_, w in slots])
-            self.counts[(year, quarter, unit_id, task_id, metric_id)] += 1
+        self.periods = {(p.year, p.quarter): p for p in periods}
+        self.units, self.habits, self.tasks = units, habits, tasks  # tasks: task id → number
+        self._schedules: dict[tuple[int, int, int], UnitQuarter] = {}
+        self._approved: dict[tuple[int, int, int, int], bool] = {}
 
-    def add_demo_sites(self, targets: list[Target], responsibilities: list[Responsibility], metric: Metric):
-        """示范点 of the 八进 tasks: each county-level unit about 5 over the plan period, placed in the
-        categories the plan gives it most to do; the city's departments a handful between them."""
-        task_ids = sorted({t.task_id for t in targets})
-        weights: dict[int, dict[int, float]] = defaultdict(dict)  # owner unit id → task id → weight
-        city_slots: list[tuple[int, int, float]] = []
-        lead = {r.task_id: r.unit_id for r in responsibilities if r.role == Responsibility.Role.LEAD}
-        for target in targets:
-            value = float(target.value)
-            named = [u.pk for u in target.units.all()]
-            if target.scope == Target.Scope.EACH_UNIT:
-                for unit_id in named:
-                    weights[unit_id][target.task_id] = value  # the county's own number wins
-            if target.scope in (Target.Scope.CITY, Target.Scope.CITY_DISTRICT):
-                share = value / 2 if target.scope == Target.Scope.CITY_DISTRICT else value
-                if target.task_id in lead and not self.units[lead[target.task_id]].is_county_level:
-                    city_slots.append((lead[target.task_id], target.task_id, share))
-                for unit_id in named if target.scope == Target.Scope.CITY_DISTRICT else ():
-                    weights[unit_id].setdefault(target.task_id, share)
-        for r in responsibilities:  # a county-level unit the plan gives no number still opens one or two
-            if r.task_id in task_ids and self.units[r.unit_id].is_county_level and r.unit_id not in weights:
-                weights.setdefault(-r.unit_id, {})[r.task_id] = 1.0
-        carried = {(r.unit_id, r.task_id) for r in responsibilities}
-        city_slots = [s for s in city_slots if s[:2] in carried]
-        for owner, by_task in sorted(weights.items()):
-            unit = self.units.get(abs(owner))
-            if unit is None:
-                continue
-            rng = random.Random(f"demo:sites:{unit.code}")
-            low, high = self.habits[unit.pk].sites if owner > 0 else SITES_OTHER
-            slots = [(unit.pk, t, w) for t, w in sorted(by_task.items()) if (unit.pk, t) in carried]
-            if not slots:
-                continue
-            self._spread(rng, slots, metric.pk, rng.randint(low, high), distinct=True)
-            # After the plan period the work goes on at a slower pace, year by year.
-            for year in range(self.end_year + 1, self.end_year + 10):
-                yrng = random.Random(f"demo:sites:{unit.code}:{year}")
-                if owner > 0 and yrng.random() < SITE_AFTER_PLAN_SHARE:
-                    unit_id, task_id, _ = _pick_weighted(yrng, slots, [w for *_, w in slots])
-                    self.counts[(year, yrng.randint(1, 4), unit_id, task_id, metric.pk)] += 1
-        rng = random.Random("demo:sites:city")
-        self._spread(rng, city_slots, metric.pk, rng.randint(*SITES_CITY), distinct=False)
-
-    def add_by_date(self, target: Target, responsibilities: list[Responsibility]):
-        """Another by-date number (7 provincial, 20 city-level 互嵌式 sites): about what the plan asks,
-        mostly built by the county-level units that share the task."""
-        rng = random.Random(f"demo:by-date:{target.task.number}:{target.metric.code}:{target.order}")
-        named = {u.pk for u in target.units.all()}
-        slots = [
-            (
-                r.unit_id,
-                r.task_id,
-                (3.0 if self.units[r.unit_id].is_county_level else 2.0 if r.role == "lead" else 0.5)
-                * (0.3 if self.habits[r.unit_id] is WEAK else 1.0),
+    def period(self, year: int, quarter: int) -> ReportingPeriod:
+        period = self.periods.get((year, quarter))
+        if period is None:
+            starts, ends, due = ReportingPeriod.bounds_for(year, quarter)
+            period = self.periods[(year, quarter)] = ReportingPeriod(
+                year=year, quarter=quarter, starts_on=starts, ends_on=ends, due_on=due
             )
-            for r in responsibilities
-            if r.task_id == target.task_id and r.unit_id in self.units and (not named or r.unit_id in named)
+        return period
+
+    def schedule(self, period: ReportingPeriod, unit_id: int) -> UnitQuarter:
+        key = (period.year, period.quarter, unit_id)
+        if key not in self._schedules:
+            self._schedules[key] = unit_quarter(period, self.units[unit_id], self.habits[unit_id])
+        return self._schedules[key]
+
+    def approved(self, year: int, quarter: int, unit_id: int, task_id: int) -> bool:
+        key = (year, quarter, unit_id, task_id)
+        if key not in self._approved:
+            period = self.period(year, quarter)
+            steps = report_history(
+                _report_rng(period, self.units[unit_id], self.tasks[task_id]),
+                period=period,
+                habits=self.habits[unit_id],
+                uq=self.schedule(period, unit_id),
+                as_of=_EVENTUALLY,
+            )
+            self._approved[key] = bool(steps) and steps[-1].to_state == S.APPROVED
+        return self._approved[key]
+
+
+def owed(rng: random.Random, habits: Habits, number: int, *, above: float) -> int:
+    """What a unit reaches of a number it owes: the number and a little more (Poisson, ``above`` × the
+    number), or — in ``habits.short`` of the cases — less than the number."""
+    if rng.random() < habits.short:
+        return math.floor(number * rng.uniform(*SHORT_OF))
+    return number + _poisson(rng, number * above)
+
+
+class FigurePlan:
+    """Which report carries how much of a target's metric: (year, quarter, unit id, task id, metric id) →
+    count, for the plan's by-date numbers (示范点 and the like) and its per-year and per-semester ones.
+
+    Each number is placed on reports that end up approved, at most one per report while the quarters last,
+    from seeds that do not depend on today, so a quarter's share never changes when setup_demo runs again
+    later. A reliable unit meets its numbers (now and then it falls short of one), a weak one often does not.
+    """
+
+    def __init__(
+        self,
+        *,
+        campaign: Campaign,
+        units: dict[int, Unit],
+        habits: dict[int, Habits],
+        responsibilities: list[Responsibility],
+        fates: Fates,
+        last_year: int,
+    ):
+        self.counts: dict[tuple[int, int, int, int, int], int] = defaultdict(int)
+        self.units, self.habits, self.fates = units, habits, fates
+        first = campaign.periods.order_by("year", "quarter").first()
+        self.first = (first.year, first.quarter) if first else quarter_of(campaign.starts_on)
+        self.plan_quarters = _quarters(self.first, quarter_of(campaign.ends_on))
+        self.quarter_weights = [
+            FIRST_QUARTERS_WEIGHT[i] if i < len(FIRST_QUARTERS_WEIGHT) else 1.0
+            for i in range(len(self.plan_quarters))
         ]
-        total = round(float(target.value) * rng.uniform(*BY_DATE_ACHIEVEMENT))
-        self._spread(rng, slots, target.metric_id, total, distinct=False)
+        self.end_year, self.last_year = campaign.ends_on.year, last_year
+        self.responsible: dict[int, list[Responsibility]] = defaultdict(list)
+        for r in responsibilities:
+            self.responsible[r.task_id].append(r)
+        self.planned: set[tuple[int, int, int | None]] = set()  # (task, metric, unit or None: the city)
+
+    def _first(self, target: Target, unit_id: int | None) -> bool:
+        """True the first time a unit's (or the city's) figure of a task's metric is planned: a second
+        target on the same figure is met or missed by the same reports."""
+        key = (target.task_id, target.metric_id, unit_id)
+        if key in self.planned:
+            return False
+        self.planned.add(key)
+        return True
 
     def count(self, period: ReportingPeriod, unit_id: int, task_id: int, metric_id: int) -> int:
         return self.counts.get((period.year, period.quarter, unit_id, task_id, metric_id), 0)
+
+    def _carries(self, unit_id: int, task_id: int) -> bool:
+        return any(r.unit_id == unit_id for r in self.responsible.get(task_id, ()))
+
+    def _place(self, rng: random.Random, slots: list[tuple[tuple, float]], metric_id: int, n: int) -> None:
+        """``n`` on the slots ((year, quarter, unit id, task id), weight) whose report ends up approved:
+        at most one per slot until every slot has one, then round again."""
+        if n <= 0:
+            return
+        slots = [(key, w) for key, w in slots if w > 0 and self.fates.approved(*key)]
+        pool: list[tuple[tuple, float]] = []
+        for _ in range(n if slots else 0):
+            pool = pool or list(slots)
+            i = pool.index(_pick_weighted(rng, pool, [w for _, w in pool]))
+            key, _ = pool.pop(i)
+            self.counts[(*key, metric_id)] += 1
+
+    def _plan_slots(self, unit_id: int, task_id: int, weight: float = 1.0) -> list[tuple[tuple, float]]:
+        return [
+            ((year, quarter, unit_id, task_id), weight * w)
+            for (year, quarter), w in zip(self.plan_quarters, self.quarter_weights, strict=True)
+        ]
+
+    def add_by_date(self, target: Target) -> None:
+        """A number "by 2025": each named county (or each responsible unit) its own; a city-wide one (市上)
+        the task's city departments between them, the lead most; a 市区联合 one the named counties a share
+        and the departments the rest."""
+        number = math.ceil(target.value)
+        seed = f"demo:by-date:{target.task.number}:{target.metric.code}:{target.order}"
+        named = [u.pk for u in target.units.all() if u.pk in self.units]
+        owners: list[tuple[int, int]] = []  # (unit id, its number)
+        city_number = 0
+        if target.scope == Target.Scope.EACH_UNIT:
+            owners = [(pk, number) for pk in named]
+        elif target.scope == Target.Scope.EACH_RESPONSIBLE:
+            owners = [(r.unit_id, number) for r in self.responsible.get(target.task_id, ())]
+        elif target.scope == Target.Scope.CITY_DISTRICT and named:
+            share = math.floor(number * CITY_DISTRICT_COUNTY_SHARE / len(named))
+            owners = [(pk, share) for pk in named]
+            city_number = number - share * len(named)
+        else:
+            city_number = number
+        for unit_id, n in owners:
+            if n and self._carries(unit_id, target.task_id) and self._first(target, unit_id):
+                unit = self.units[unit_id]
+                rng = random.Random(f"{seed}:{unit.code}")
+                reached = owed(rng, self.habits[unit_id], n, above=ABOVE_BY_DATE)
+                self._place(rng, self._plan_slots(unit_id, target.task_id), target.metric_id, reached)
+        if city_number and self._first(target, None):
+            # The city as a whole meets its number: the departments that fall behind are made up for by
+            # the lead.
+            rng = random.Random(seed)
+            slots = [
+                slot
+                for r in self.responsible.get(target.task_id, ())
+                if not self.units[r.unit_id].is_county_level
+                for slot in self._plan_slots(
+                    r.unit_id,
+                    target.task_id,
+                    (3.0 if r.is_lead else 1.0) * (0.3 if self.habits[r.unit_id] is WEAK else 1.0),
+                )
+            ]
+            reached = city_number + _poisson(rng, city_number * ABOVE_BY_DATE)
+            self._place(rng, slots, target.metric_id, reached)
+
+    def add_site_extras(self, targets: list[Target], metric: Metric) -> None:
+        """示范点 beyond the plan's numbers: a county-level unit the plan names no number for (the park)
+        opens one or two over the plan period; after it, a county opens one more in about a third of
+        years, in the categories the plan gives it most to do."""
+        numbers: dict[int, dict[int, float]] = defaultdict(dict)  # unit id → task id → its number
+        for target in targets:
+            for u in target.units.all():
+                if u.pk in self.units:
+                    numbers[u.pk][target.task_id] = max(
+                        numbers[u.pk].get(target.task_id, 0.0), float(target.value)
+                    )
+        site_tasks = sorted({t.task_id for t in targets})
+        for unit_id, unit in sorted(self.units.items()):
+            if not unit.is_county_level:
+                continue
+            carried = [t for t in site_tasks if self._carries(unit_id, t)]
+            if not carried:
+                continue
+            if unit_id not in numbers:
+                rng = random.Random(f"demo:sites:{unit.code}")
+                slots = [s for t in carried for s in self._plan_slots(unit_id, t)]
+                self._place(rng, slots, metric.pk, rng.randint(*SITES_OTHER))
+                continue
+            by_task = [(t, numbers[unit_id].get(t, 0.0)) for t in carried]
+            by_task = [(t, w) for t, w in by_task if w > 0]
+            for year in range(self.end_year + 1, self.last_year + 1):
+                yrng = random.Random(f"demo:sites:{unit.code}:{year}")
+                if by_task and yrng.random() < SITE_AFTER_PLAN_SHARE:
+                    task_id = _pick_weighted(yrng, [t for t, _ in by_task], [w for _, w in by_task])
+                    slots = [((year, q, unit_id, task_id), 1.0) for q in range(1, 5)]
+                    self._place(yrng, slots, metric.pk, 1)
+
+    def add_paced(self, target: Target) -> None:
+        """A per-year or per-semester number ("每年不少于2次", "每学期1次") for every unit responsible for
+        the task, in every year from the campaign's first to the current one (the city keeps its
+        routine after the plan period)."""
+        number = math.ceil(target.value)
+        halves = ((1, 2), (3, 4)) if target.period_kind == Target.PeriodKind.PER_SEMESTER else ((1, 2, 3, 4),)
+        for r in self.responsible.get(target.task_id, ()):
+            unit = self.units[r.unit_id]
+            if not self._first(target, r.unit_id):
+                continue
+            for year in range(self.first[0], self.last_year + 1):
+                for i, quarters in enumerate(halves):
+                    quarters = [q for q in quarters if (year, q) >= self.first]
+                    if not quarters:
+                        continue
+                    rng = random.Random(
+                        f"demo:pace:{target.task.number}:{target.metric.code}:{target.order}:{unit.code}:{year}:{i}"
+                    )
+                    reached = owed(rng, self.habits[r.unit_id], number, above=PACE_ABOVE_MINIMUM - 1)
+                    slots = [((year, q, r.unit_id, target.task_id), 1.0) for q in quarters]
+                    # What the plan asks is mostly done before the year's last quarter; more, any time.
+                    required = [(key, REQUIRED_QUARTER_WEIGHT.get(key[1], 1.0)) for key, _ in slots]
+                    self._place(rng, required, target.metric_id, min(reached, number))
+                    self._place(rng, slots, target.metric_id, reached - min(reached, number))
 
 
 def report_figures(
@@ -403,20 +541,19 @@ def report_figures(
     period: ReportingPeriod,
     resp: Responsibility,
     unit: Unit,
-    paced: list[Target],
-    by_date_metrics: list[Metric],
-    sites: SitePlan,
+    paced: list[Metric],
+    by_date: list[Metric],
+    plan: FigurePlan,
     common: dict[str, Metric],
 ) -> list[tuple[Metric, Decimal]]:
     """The figures one report carries: its task's own target metrics, then perhaps some publicity."""
     picks: dict[int, tuple[Metric, Decimal]] = {}
-    for target in paced:  # "每年不少于2次": a quarter's share of that, a little above the minimum
-        per_year = float(target.value) * (2 if target.period_kind == Target.PeriodKind.PER_SEMESTER else 1)
-        value = _poisson(rng, per_year / 4 * PACE_ABOVE_MINIMUM)
-        if target.metric_id not in picks and (value or rng.random() < 0.5):
-            picks[target.metric_id] = (target.metric, Decimal(value))
-    for metric in by_date_metrics:
-        count = sites.count(period, resp.unit_id, resp.task_id, metric.pk)
+    for metric in paced:  # "每年不少于2次": this quarter's part of the year's
+        count = plan.count(period, resp.unit_id, resp.task_id, metric.pk)
+        if count or rng.random() < 0.5:
+            picks[metric.pk] = (metric, Decimal(count))
+    for metric in by_date:
+        count = plan.count(period, resp.unit_id, resp.task_id, metric.pk)
         # Counties write 0 in most quarters; a department leaves the box empty unless it has something.
         if count or (unit.is_county_level and rng.random() < 0.4):
             picks[metric.pk] = (metric, Decimal(count))
@@ -482,7 +619,7 @@ def populate_demo_reports(
         .order_by("unit__order", "task__number")
     )
     units = {r.unit_id: r.unit for r in responsibilities}
-    leads = {r.unit_id for r in responsibilities if r.role == Responsibility.Role.LEAD}
+    leads = {r.unit_id for r in responsibilities if r.is_lead}
     weak = weak_units(list(units.values()), leads)
     habits = {pk: WEAK if pk in weak else RELIABLE for pk in units}
     existing = set(
@@ -495,22 +632,38 @@ def populate_demo_reports(
         .prefetch_related("units")
         .order_by("task__number", "order")
     )
-    paced: dict[int, list[Target]] = defaultdict(list)
-    by_date_metrics: dict[int, list[Metric]] = defaultdict(list)
-    sites = SitePlan(campaign=campaign, units=units, habits=habits)
+    fates = Fates(
+        periods=list(ReportingPeriod.objects.filter(campaign=campaign)),
+        units=units,
+        habits=habits,
+        tasks={r.task_id: r.task.number for r in responsibilities},
+    )
+    plan = FigurePlan(
+        campaign=campaign,
+        units=units,
+        habits=habits,
+        responsibilities=responsibilities,
+        fates=fates,
+        last_year=periods[-1].year,
+    )
+    paced: dict[int, list[Metric]] = defaultdict(list)
+    by_date: dict[int, list[Metric]] = defaultdict(list)
+    for target in targets:
+        if target.period_kind == Target.PeriodKind.BY_DATE:
+            plan.add_by_date(target)
+            kept = by_date[target.task_id]
+        elif target.scope == Target.Scope.EACH_RESPONSIBLE:
+            plan.add_paced(target)
+            kept = paced[target.task_id]
+        else:
+            continue
+        if target.metric not in kept:
+            kept.append(target.metric)
     demo_targets = [
         t for t in targets if t.metric.code == DEMO_SITES and t.period_kind == Target.PeriodKind.BY_DATE
     ]
     if demo_targets:
-        sites.add_demo_sites(demo_targets, responsibilities, demo_targets[0].metric)
-    for target in targets:
-        if target.period_kind == Target.PeriodKind.BY_DATE:
-            if target.metric.code != DEMO_SITES:
-                sites.add_by_date(target, responsibilities)
-            if target.metric not in by_date_metrics[target.task_id]:
-                by_date_metrics[target.task_id].append(target.metric)
-        elif target.scope == Target.Scope.EACH_RESPONSIBLE:
-            paced[target.task_id].append(target)
+        plan.add_site_extras(demo_targets, demo_targets[0].metric)
 
     liaisons = dict(
         Membership.objects.filter(role=Membership.Role.LIAISON, is_active=True)
@@ -528,14 +681,13 @@ def populate_demo_reports(
 
     plans: list[tuple[ProgressReport, list[tuple[Metric, Decimal]], list[Step]]] = []
     for period in periods:
-        schedule = {pk: unit_quarter(period, unit, habits[pk]) for pk, unit in units.items()}
         for resp in responsibilities:
             if (period.pk, resp.unit_id, resp.task_id) in existing:
                 continue
             unit, unit_habits = units[resp.unit_id], habits[resp.unit_id]
-            rng = random.Random(f"demo:{period.year}Q{period.quarter}:{unit.code}:{resp.task.number}")
+            rng = _report_rng(period, unit, resp.task.number)
             steps = report_history(
-                rng, period=period, habits=unit_habits, uq=schedule[resp.unit_id], as_of=as_of
+                rng, period=period, habits=unit_habits, uq=fates.schedule(period, resp.unit_id), as_of=as_of
             )
             if not steps:
                 continue
@@ -548,8 +700,8 @@ def populate_demo_reports(
                 resp=resp,
                 unit=unit,
                 paced=paced.get(resp.task_id, []),
-                by_date_metrics=by_date_metrics.get(resp.task_id, []),
-                sites=sites,
+                by_date=by_date.get(resp.task_id, []),
+                plan=plan,
                 common=common,
             )
             liaison = users.get(liaisons.get(resp.unit_id))
