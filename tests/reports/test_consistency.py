@@ -86,6 +86,13 @@ def test_every_surface_gives_the_same_figures_for_a_closed_quarter(scope, as_off
     assert by_unit["市委宣传部"][1:] == (2, 1)  # approved on time + submitted late; returned and draft not
     assert by_unit["崆峒区"][1:] == (2, 2)
 
+    # --- the overdue bulletin (通报) page counts the same
+    bulletin = as_office.get(f"/notifications/bulletin/?period={period.pk}").context["bulletin"]
+    assert (bulletin.expected_total, bulletin.reported_total) == overall[:2]
+    assert {g.unit.name: (g.expected, g.reported) for g in bulletin.gaps} == {
+        name: counts[:2] for name, counts in by_unit.items()
+    }
+
     # --- the quarterly PDF, Excel and Word
     pdf = pdf_text(compile_now(office_user, kind="quarterly", format="pdf", period=period).file.path)
     xlsx = load_workbook(compile_now(office_user, kind="quarterly", format="xlsx", period=period).file.path)
