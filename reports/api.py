@@ -248,15 +248,13 @@ class ReportViewSet(
         ]
         if missing:
             raise DomainError(f"请指定{'、'.join(missing)}。", code="required")
-        report = services.report_create(
+        report = services.report_save(
             period=data["period"],
             unit=data["unit"],
             task=data["task"],
             by=request.user,
-            progress=data.get("progress", ""),
-            problems=data.get("problems", ""),
-            next_steps=data.get("next_steps", ""),
-            progress_status=data.get("progress_status"),
+            version=None,
+            fields=self._fields(data),
             metrics=data.get("metrics"),
         )
         return Response(self._fresh(report.pk), status=status.HTTP_201_CREATED)
@@ -272,14 +270,13 @@ class ReportViewSet(
             raise DomainError(
                 "请提供 version（报告当前的版本号），以免覆盖他人的修改。", code="version_required"
             )
-        report = services.report_save_draft(
-            report=report,
+        report = services.report_save(
+            period=report.period,
+            unit=report.unit,
+            task=report.task,
             by=request.user,
             version=data["version"],
-            progress=data.get("progress"),
-            problems=data.get("problems"),
-            next_steps=data.get("next_steps"),
-            progress_status=data.get("progress_status"),
+            fields=self._fields(data),
             metrics=data.get("metrics"),
         )
         return Response(self._fresh(report.pk))
@@ -289,6 +286,13 @@ class ReportViewSet(
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    @staticmethod
+    def _fields(data: dict) -> services.ReportFields:
+        """Only what was sent: on PATCH a field left out keeps its saved value."""
+        return {name: data.get(name) for name in ("progress", "problems", "next_steps", "progress_status")}
+
+    # Submit is the one step without content, so it calls report_submit itself: going through report_save
+    # would write a "saved" event and bump the version for nothing. Evidence has its own action below.
     @extend_schema(request=SubmitSerializer, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):

@@ -16,6 +16,42 @@ def metric_field_name(metric_id: int) -> str:
     return f"metric_{metric_id}"
 
 
+def _figure(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def report_initial(report: ProgressReport | None, metrics) -> dict:
+    """The form's starting values: the saved report (text, 推进情况, figures, version), or a blank one."""
+    if report is None:
+        return {"progress_status": ProgressReport.ProgressStatus.ON_TRACK, "version": ""}
+    initial = {
+        "progress": report.progress,
+        "problems": report.problems,
+        "next_steps": report.next_steps,
+        "progress_status": report.progress_status,
+        "version": report.version,
+    }
+    values = {mv.metric_id: mv.value for mv in report.metric_values.all()}
+    for metric in metrics:
+        if metric.pk in values:
+            initial[metric_field_name(metric.pk)] = _figure(values[metric.pk])
+    return initial
+
+
+def copied_forward(initial: dict, previous: ProgressReport, metrics) -> dict:
+    """``initial`` with last quarter's words and running counts: 工作进展, 存在问题 and 下一步计划 from
+    ``previous``, and the value of each stock metric (a running count carries over). A flow metric counts
+    what is new this quarter, so last quarter's number would be wrong here: flows, 推进情况 and the version
+    stay as they are in ``initial`` (empty for a new report)."""
+    copied = {**initial, "progress": previous.progress, "problems": previous.problems}
+    copied["next_steps"] = previous.next_steps
+    values = {mv.metric_id: mv.value for mv in previous.metric_values.all()}
+    for metric in metrics:
+        if not metric.is_flow and metric.pk in values:
+            copied[metric_field_name(metric.pk)] = _figure(values[metric.pk])
+    return copied
+
+
 class ReportForm(forms.Form):
     progress = forms.CharField(
         label="工作进展",
@@ -44,7 +80,8 @@ class ReportForm(forms.Form):
         for metric in self.metrics:
             label = f"“{metric.name}”"
             self.fields[metric_field_name(metric.pk)] = forms.DecimalField(
-                label=f"{metric.name}（{metric.unit_of_measure}）",
+                label=f"{metric.name} · {metric.input_label}",
+                help_text=metric.input_help,
                 required=False,
                 min_value=Decimal(0),
                 max_digits=14,
@@ -58,8 +95,11 @@ class ReportForm(forms.Form):
                 },
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
             )
-            self.fields[metric_field_name(metric.pk)].widget.attrs["data-typical-max"] = (
-                f"{metric.typical_max.normalize():f}" if metric.typical_max is not None else ""
+            self.fields[metric_field_name(metric.pk)].widget.attrs.update(
+                {
+                    "data-typical-max": _figure(metric.typical_max) if metric.typical_max is not None else "",
+                    "data-metric-kind": "flow" if metric.is_flow else "stock",
+                }
             )
             self.fields[metric_field_name(metric.pk)].metric = metric
         for name, field in self.fields.items():
@@ -71,6 +111,19 @@ class ReportForm(forms.Form):
 
     def metric_values(self) -> dict[int, Decimal | None]:
         return {m.pk: self.cleaned_data.get(metric_field_name(m.pk)) for m in self.metrics}
+
+    def report_fields(self) -> dict[str, str]:
+        """The report's own content, for ``services.report_save(fields=...)``."""
+        return {
+            name: self.cleaned_data[name]
+            for name in ("progress", "problems", "next_steps", "progress_status")
+        }
+
+    def rebase(self, version: int) -> None:
+        """Keep what the person typed on screen but make their next save against ``version``: after a
+        conflict (they then overwrite knowingly) or after their draft was saved and the submit refused."""
+        self.data = self.data.copy()
+        self.data["version"] = str(version)
 
     def text_fields(self):
         return [self["progress"], self["problems"], self["next_steps"]]

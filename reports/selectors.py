@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from campaign.errors import NotFound
 from campaign.models import ReportingPeriod
-from tasks.models import Responsibility, Target, Task
+from tasks.models import Metric, Responsibility, Target, Task
 from units.access import Access, get_access
 from units.models import Unit
 
@@ -20,6 +20,7 @@ from .models import Evidence, MetricValue, PeriodReopening, ProgressReport, Repo
 
 State = ProgressReport.State
 NOT_FOUND = "报告不存在，或您无权查看。"
+PAGE_NOT_FOUND = "页面不存在，或您无权查看。"
 QUEUE_PAGE_SIZE = 50
 
 
@@ -95,6 +96,49 @@ def task_with_targets(task_id: int) -> Task:
     )
 
 
+# ---------------------------------------------------------------- when a unit may write, and what
+
+
+def reopening_for(
+    *, period: ReportingPeriod, unit_id: int, today: dt.date | None = None
+) -> PeriodReopening | None:
+    """The reopening of ``period`` for the unit in force on ``today``, if any."""
+    today = today or timezone.localdate()
+    return (
+        PeriodReopening.objects.filter(PeriodReopening.active_q(today), period=period, unit_id=unit_id)
+        .order_by("-opened_at")
+        .first()
+    )
+
+
+def writable_with(period: ReportingPeriod, reopening: PeriodReopening | None) -> bool:
+    """The one rule of a period's window: a unit writes in an open period, or in a closed one that the office
+    has reopened for it (``reopening`` in force); never in an upcoming one."""
+    if period.state == ReportingPeriod.State.OPEN:
+        return True
+    return period.state == ReportingPeriod.State.CLOSED and reopening is not None
+
+
+def period_is_writable(*, period: ReportingPeriod, unit_id: int, today: dt.date | None = None) -> bool:
+    """May the unit create and change its reports in ``period`` on ``today``? (0 or 1 query)"""
+    if period.state != ReportingPeriod.State.CLOSED:
+        return writable_with(period, None)
+    return writable_with(period, reopening_for(period=period, unit_id=unit_id, today=today))
+
+
+def unit_carries(*, unit_id: int, task_id: int) -> bool:
+    """Is the unit responsible (lead or co-responsible) for the task? Only then does it report on it."""
+    return Responsibility.objects.filter(unit_id=unit_id, task_id=task_id).exists()
+
+
+def report_metrics(*, task: Task) -> list[Metric]:
+    """The metrics a report on ``task`` may carry: the task's own target metrics first, then the common
+    publicity metrics (1 query, or 2 when ``task.targets`` is not prefetched)."""
+    metrics = Metric.objects.filter(Q(is_common=True) | Q(targets__task=task)).distinct()
+    own = {target.metric_id for target in task.targets.all()} if task.pk else set()
+    return sorted(metrics, key=lambda m: (m.pk not in own, m.order, m.pk))
+
+
 def previous_report(*, period: ReportingPeriod, unit_id: int, task_id: int) -> ProgressReport | None:
     """The unit's latest earlier report on the task, with text (for "copy from last quarter"; 2 queries)."""
     return (
@@ -110,6 +154,85 @@ def previous_report(*, period: ReportingPeriod, unit_id: int, task_id: int) -> P
         .order_by("-period__year", "-period__quarter")
         .first()
     )
+
+
+# ---------------------------------------------------------------- the report form
+
+
+def report_on(*, period: ReportingPeriod, unit: Unit, task: Task) -> ProgressReport | None:
+    """The unit's report on the task in the period, with what the form shows (3 queries)."""
+    report = (
+        ProgressReport.objects.filter(period=period, unit=unit, task=task)
+        .select_related("updated_by")
+        .prefetch_related("metric_values", "evidence")
+        .first()
+    )
+    if report is not None:
+        report.period, report.unit, report.task = period, unit, task
+    return report
+
+
+@dataclass
+class ReportFormState:
+    """What the report form needs. ``can_author``: the person is one of the unit's own people; ``carries``:
+    the unit is responsible for the task; ``writable``: the period is open, or reopened for the unit;
+    ``previous``: the unit's latest earlier report on the task, to copy from (GET only)."""
+
+    period: ReportingPeriod
+    unit: Unit
+    task: Task
+    report: ProgressReport | None
+    metrics: list[Metric]
+    can_author: bool
+    carries: bool
+    writable: bool
+    previous: ProgressReport | None = None
+
+
+def report_form_state(
+    *,
+    user,
+    period_id: int,
+    unit_id: int,
+    task_id: int,
+    with_previous: bool = True,
+    today: dt.date | None = None,
+) -> ReportFormState:
+    """The report form of a unit on a task in a period, in a fixed number of queries whatever the number of
+    units, tasks and reports (11, and 1 more for a closed period; 2 fewer without ``with_previous``;
+    plus the 2 of ``get_access`` once per request). A unit the person may not read,
+    or a period, unit or task that does not exist, is NotFound. What to do about the flags (redirect, 403,
+    404) is the page's business."""
+    access = get_access(user)
+    if not access.can_read_unit(unit_id):
+        raise NotFound(PAGE_NOT_FOUND)
+    period = ReportingPeriod.objects.filter(pk=period_id).first()
+    unit = Unit.objects.filter(pk=unit_id).first()
+    if period is None or unit is None:
+        raise NotFound(PAGE_NOT_FOUND)
+    task = (
+        Task.objects.select_related("section")
+        .prefetch_related(
+            Prefetch("targets", queryset=Target.objects.select_related("metric").order_by("order", "id"))
+        )
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None:
+        raise NotFound("任务不存在。")
+    state = ReportFormState(
+        period=period,
+        unit=unit,
+        task=task,
+        report=report_on(period=period, unit=unit, task=task),
+        metrics=report_metrics(task=task),
+        can_author=access.can_edit_unit(unit.pk),
+        carries=unit_carries(unit_id=unit.pk, task_id=task.pk),
+        writable=period_is_writable(period=period, unit_id=unit.pk, today=today),
+    )
+    if with_previous:
+        state.previous = previous_report(period=period, unit_id=unit.pk, task_id=task.pk)
+    return state
 
 
 # ---------------------------------------------------------------- the liaison's period page
@@ -178,12 +301,8 @@ def unit_period_overview(
             "unit_id",
         )
     }
-    overview.reopening = (
-        PeriodReopening.objects.filter(PeriodReopening.active_q(today), period=period, unit=unit)
-        .order_by("-opened_at")
-        .first()
-    )
-    overview.writable = period.is_open or overview.reopening is not None
+    overview.reopening = reopening_for(period=period, unit_id=unit.pk, today=today)
+    overview.writable = writable_with(period, overview.reopening)
     for resp in responsibilities:
         report = reports.get(resp.task_id)
         if report is not None:

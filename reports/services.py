@@ -5,29 +5,33 @@ Who: only the unit's own people author its reports; only office staff review; le
 When: a report is changed only while its period is open, or while the office has reopened it for the unit.
 Concurrency: every change of a report's content goes through a version check made inside a row lock
 (select_for_update on PostgreSQL) and a conditional UPDATE, so two people never silently overwrite each other.
+The report form's whole save (text, figures, evidence, and the submit when asked) is one call, ``report_save``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
+from typing import Protocol, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from campaign.dates import cn_date
 from campaign.errors import DomainError, PermissionDenied, StaleVersion
 from campaign.models import ReportingPeriod
-from tasks.models import Metric, Responsibility, Task
+from tasks.models import Task
 from units.access import get_access
 from units.models import Unit, display_name
 
 from . import evidence as evidence_files
 from .models import Evidence, MetricValue, PeriodReopening, ProgressReport, ReportEvent
+from .selectors import period_is_writable, reopening_for, report_metrics, unit_carries
 
 State = ProgressReport.State
 Action = ReportEvent.Action
@@ -35,6 +39,8 @@ MetricsInput = Mapping[int | str, object] | Iterable[Mapping[str, object]] | Non
 
 MAX_METRIC_VALUE = Decimal("999999999999.99")
 TEXT_FIELDS = ("progress", "problems", "next_steps")
+
+logger = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- checks
@@ -60,33 +66,16 @@ def _require_office(by) -> None:
     raise PermissionDenied("只有创建办工作人员可以审核报告和开放补报。")
 
 
-def reopening_for(period: ReportingPeriod, unit_id: int, today: dt.date | None = None):
-    today = today or timezone.localdate()
-    return (
-        PeriodReopening.objects.filter(PeriodReopening.active_q(today), period=period, unit_id=unit_id)
-        .order_by("-opened_at")
-        .first()
-    )
-
-
-def period_is_writable(period: ReportingPeriod, unit_id: int, today: dt.date | None = None) -> bool:
-    if period.state == ReportingPeriod.State.OPEN:
-        return True
-    if period.state == ReportingPeriod.State.CLOSED:
-        return reopening_for(period, unit_id, today) is not None
-    return False
-
-
 def _require_writable(period: ReportingPeriod, unit_id: int) -> None:
-    if period.state == ReportingPeriod.State.OPEN:
+    """Refuse, in words, what ``selectors.period_is_writable`` (the one rule of a period's window) denies."""
+    if period_is_writable(period=period, unit_id=unit_id):
         return
     if period.state == ReportingPeriod.State.UPCOMING:
         raise DomainError(f"{period.label}尚未开始报送，暂不能填写。", code="period_not_open")
-    if reopening_for(period, unit_id) is None:
-        raise DomainError(
-            f"{period.label}已截止报送，报告已锁定。如需补报或修改，请联系创建办为本单位开放补报。",
-            code="period_closed",
-        )
+    raise DomainError(
+        f"{period.label}已截止报送，报告已锁定。如需补报或修改，请联系创建办为本单位开放补报。",
+        code="period_closed",
+    )
 
 
 # Why a step is refused, by step and state, in words a person can act on. Whether it is refused is
@@ -159,14 +148,6 @@ def _save(report: ProgressReport, expected_version: int, fields: list[str]) -> N
 # ---------------------------------------------------------------- metrics
 
 
-def report_metrics(task: Task) -> list[Metric]:
-    """The metrics a report on ``task`` may carry: the task's own target metrics first, then the common
-    publicity metrics (one query)."""
-    metrics = Metric.objects.filter(Q(is_common=True) | Q(targets__task=task)).distinct()
-    own = set(task.targets.values_list("metric_id", flat=True)) if task.pk else set()
-    return sorted(metrics, key=lambda m: (m.pk not in own, m.order, m.pk))
-
-
 def _parse_metric_items(metrics: MetricsInput) -> list[tuple[object, object]]:
     if metrics is None:
         return []
@@ -187,7 +168,7 @@ def clean_metrics(*, task: Task, metrics: MetricsInput) -> dict[int, Decimal | N
     items = _parse_metric_items(metrics)
     if not items:
         return {}
-    allowed = {m.pk: m for m in report_metrics(task)}
+    allowed = {m.pk: m for m in report_metrics(task=task)}
     cleaned: dict[int, Decimal | None] = {}
     for raw_id, raw_value in items:
         try:
@@ -272,7 +253,7 @@ def report_create(
     _require_author(unit.pk, by)
     if task.campaign_id != period.campaign_id:
         raise DomainError("任务与报告期不属于同一创建活动。", code="task_not_carried")
-    if not Responsibility.objects.filter(task=task, unit=unit).exists():
+    if not unit_carries(unit_id=unit.pk, task_id=task.pk):
         raise DomainError(
             f"{unit.name}不是任务{task.number}“{task.title}”的责任单位，不能为该任务填写报告。",
             code="task_not_carried",
@@ -381,8 +362,108 @@ def report_submit(*, report: ProgressReport, by, version: int | None = None) -> 
         from_state=previous,
         comment="修改后重新报送" if previous == State.RETURNED else "",
     )
-    transaction.on_commit(lambda: _notify("notify_report_submitted", report=current))
+    _after_commit(on_report_submitted, report=current)
     return current
+
+
+# ---------------------------------------------------------------- the report form's save, in one call
+
+
+class ReportFields(TypedDict, total=False):
+    """A report's own content as a person sends it. A key left out (or None) keeps the saved value on an
+    update; on a create it starts empty (推进情况: 按计划推进)."""
+
+    progress: str | None
+    problems: str | None
+    next_steps: str | None
+    progress_status: str | None
+
+
+class EvidenceRefused(DomainError):
+    """The file or link sent with a save was refused, so nothing of the save was kept. ``field`` is the input
+    it came in (evidence_file, evidence_url or evidence_caption), for the form to show it there."""
+
+    def __init__(self, error: DomainError, *, field: str):
+        super().__init__(error.message, code=error.code, http_status=error.http_status)
+        self.field = field
+
+
+class SubmitRefused(DomainError):
+    """The save was kept (committed) but the report was not submitted. ``report`` is the saved draft and
+    ``reason`` the submit step's own refusal; the message says both, so a caller that shows only the message
+    still tells the truth."""
+
+    def __init__(self, *, report: ProgressReport, reason: DomainError):
+        super().__init__(
+            f"草稿已保存，但未能报送：{reason.message}", code=reason.code, http_status=reason.http_status
+        )
+        self.report = report
+        self.reason = reason
+
+
+@contextmanager
+def _evidence_input(field: str) -> Iterator[None]:
+    try:
+        yield
+    except DomainError as error:
+        raise EvidenceRefused(error, field=field) from None
+
+
+def report_save(
+    *,
+    period: ReportingPeriod,
+    unit: Unit,
+    task: Task,
+    by,
+    version: int | None,
+    fields: ReportFields,
+    metrics: MetricsInput = None,
+    evidence_file=None,
+    evidence_url: str = "",
+    evidence_caption: str = "",
+    submit: bool = False,
+) -> ProgressReport:
+    """Save the unit's report on the task in the period as the report form (and the API) sends it: create it
+    (``version`` None) or update it (the ``version`` the person read), its figures, an optional file and link,
+    and, with ``submit``, hand it to the office.
+
+    All or nothing for the save: a refused text, figure, version, file or link keeps nothing (the file and
+    link are checked before anything is written; ``EvidenceRefused`` names the input). The submit runs in
+    the same transaction under the same row lock, in its own savepoint: if the submit step refuses (in
+    practice: 工作进展 still empty), the save is kept and ``SubmitRefused`` is raised after it commits, with
+    the saved draft. Why keep it: the person pressed 报送 on a complete-looking form; throwing away their
+    figures and the file they uploaded (a browser cannot re-fill a file input) to tell them that one box is
+    empty loses work, and the draft is exactly what they would save next. Any other failure rolls back all.
+    """
+    _require_author(unit.pk, by)
+    with _evidence_input("evidence_file"):
+        checked = evidence_files.check_upload(evidence_file) if evidence_file else None
+    with _evidence_input("evidence_url"):
+        url = _clean_url(evidence_url) if (evidence_url or "").strip() else ""
+    with _evidence_input("evidence_caption"):
+        caption = _clean_caption(evidence_caption) if checked or url else ""
+    content = {name: fields.get(name) for name in (*TEXT_FIELDS, "progress_status")}
+    refused: DomainError | None = None
+    with transaction.atomic():
+        if version is None:
+            report = report_create(period=period, unit=unit, task=task, by=by, metrics=metrics, **content)
+        else:
+            existing = ProgressReport.objects.filter(period=period, unit=unit, task=task).first()
+            if existing is None:
+                raise DomainError("该报告不存在，请刷新页面后再填写。", code="not_found")
+            report = report_save_draft(report=existing, by=by, version=version, metrics=metrics, **content)
+        if checked is not None:
+            _attach_file(report, by, evidence_file, checked, caption)
+        if url:
+            _attach_link(report, by, url, caption)
+        if submit:
+            try:
+                report = report_submit(report=report, by=by)
+            except DomainError as error:  # report_submit's savepoint is rolled back; the save above stays
+                refused = error
+    if refused is not None:
+        raise SubmitRefused(report=report, reason=refused)
+    return report
 
 
 # ---------------------------------------------------------------- review
@@ -404,7 +485,7 @@ def report_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
     current.reviewed_by = by
     _save(current, current.version, ["state", "return_reason", "reviewed_at", "reviewed_by"])
     _event(current, Action.RETURNED, by, comment=reason, from_state=State.SUBMITTED)
-    transaction.on_commit(lambda: _notify("notify_report_returned", report=current, reason=reason))
+    _after_commit(on_report_returned, report=current, reason=reason)
     return current
 
 
@@ -478,7 +559,7 @@ def period_reopen_for_unit(
     today = timezone.localdate()
     if until is not None and until < today:
         raise DomainError("开放截止日期不能早于今天。", code="until")
-    active = reopening_for(period, unit.pk, today)
+    active = reopening_for(period=period, unit_id=unit.pk, today=today)
     if active is not None:
         end = f"至{cn_date(active.until)}" if active.until else "直至撤销"
         raise DomainError(f"已为{unit.name}开放{period.label}补报（{end}），无需重复开放。", code="duplicate")
@@ -500,7 +581,7 @@ def period_reopen_for_unit(
             for r in ProgressReport.objects.filter(period=period, unit=unit)
         ]
     )
-    transaction.on_commit(lambda: _notify("notify_period_reopened", reopening=reopening))
+    _after_commit(on_period_reopened, reopening=reopening)
     return reopening
 
 
@@ -531,12 +612,30 @@ def _clean_caption(caption: str | None) -> str:
     return caption
 
 
+def _clean_url(url: str | None) -> str:
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise DomainError("链接地址无效，请填写以 http:// 或 https:// 开头的完整网址。", code="url") from None
+    if len(url) > 500:
+        raise DomainError("链接地址过长（最多 500 个字符）。", code="url")
+    return url
+
+
 @transaction.atomic
 def evidence_add_file(*, report: ProgressReport, by, file, caption: str = "") -> Evidence:
     """Attach a photo, PDF, Word or Excel file, checked by its content and size."""
     current = _require_evidence_change(report, by)
     caption = _clean_caption(caption)
-    kind, sha256, size = evidence_files.check_upload(file)
+    return _attach_file(current, by, file, evidence_files.check_upload(file), caption)
+
+
+def _attach_file(
+    current: ProgressReport, by, file, checked: tuple[evidence_files.Sniffed, str, int], caption: str
+) -> Evidence:
+    """Store a file already checked by ``evidence.check_upload`` on a report already locked and checked."""
+    kind, sha256, size = checked
     evidence = Evidence(
         report=current,
         kind=Evidence.Kind.FILE,
@@ -568,13 +667,10 @@ def evidence_add_link(*, report: ProgressReport, by, url: str, caption: str = ""
     """Attach a link to a news article or 公众号 post."""
     current = _require_evidence_change(report, by)
     caption = _clean_caption(caption)
-    url = (url or "").strip()
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        raise DomainError("链接地址无效，请填写以 http:// 或 https:// 开头的完整网址。", code="url") from None
-    if len(url) > 500:
-        raise DomainError("链接地址过长（最多 500 个字符）。", code="url")
+    return _attach_link(current, by, _clean_url(url), caption)
+
+
+def _attach_link(current: ProgressReport, by, url: str, caption: str) -> Evidence:
     evidence = Evidence.objects.create(
         report=current, kind=Evidence.Kind.LINK, url=url, caption=caption, uploaded_by=by
     )
@@ -597,16 +693,42 @@ def evidence_remove(*, evidence: Evidence, by) -> None:
     transaction.on_commit(delete_files)
 
 
-# ---------------------------------------------------------------- notifications
+# ---------------------------------------------------------------- after a step: hooks
+
+# Why hooks and not an import: notifications depends on reports (units → campaign → tasks → reports →
+# {dashboards, notifications} → compilations), so reports may not import it. Each step that others want to
+# hear about has a typed list of callables; notifications/apps.py appends its functions by reference in
+# ready(). A reference (not a name looked up at run time) means "find usages" and vulture see the call, and a
+# renamed function fails when the site starts, not silently on the first submission.
 
 
-def _notify(name: str, **kwargs) -> None:
-    """Call a notifications hook after commit; a failing notification never undoes the workflow step."""
-    import logging
+class ReportSubmittedHook(Protocol):
+    def __call__(self, *, report: ProgressReport) -> None: ...
 
-    from notifications import services as notifications
 
-    try:
-        getattr(notifications, name)(**kwargs)
-    except Exception:  # noqa: BLE001 - the step is committed; log and carry on
-        logging.getLogger(__name__).exception("通知发送失败：%s", name)
+class ReportReturnedHook(Protocol):
+    def __call__(self, *, report: ProgressReport, reason: str) -> None: ...
+
+
+class PeriodReopenedHook(Protocol):
+    def __call__(self, *, reopening: PeriodReopening) -> None: ...
+
+
+on_report_submitted: list[ReportSubmittedHook] = []
+on_report_returned: list[ReportReturnedHook] = []
+on_period_reopened: list[PeriodReopenedHook] = []
+
+
+def _after_commit(hooks: list, **kwargs) -> None:
+    """Call each hook once the step's transaction commits (never for a step that rolls back); a failing hook
+    is logged and never undoes the step, nor stops the other hooks."""
+    hooks = list(hooks)
+
+    def run() -> None:
+        for hook in hooks:
+            try:
+                hook(**kwargs)
+            except Exception:  # noqa: BLE001 - the step is committed; log and carry on
+                logger.exception("通知发送失败：%s", getattr(hook, "__qualname__", repr(hook)))
+
+    transaction.on_commit(run)

@@ -3,58 +3,41 @@ review queue, report page and reopenings. Views parse input, call a service or s
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from campaign.decorators import domain_errors_as_pages, office_required
 from campaign.errors import DomainError, NotFound, PermissionDenied, StaleVersion
 from campaign.models import Campaign, ReportingPeriod
-from tasks.models import Responsibility, Task
 from units.access import get_access
 from units.models import Unit
 
-from . import evidence as evidence_files
 from . import selectors, services
-from .forms import ReopenForm, ReportForm, ReturnForm, metric_field_name
-from .models import Evidence, ProgressReport
+from .forms import ReopenForm, ReportForm, ReturnForm, copied_forward, report_initial
+from .models import Evidence, PeriodReopening, ProgressReport
 
 State = ProgressReport.State
 
 
-def _error_page(request, message: str, status: int):
-    return render(request, "reports/error.html", {"message": message, "status": status}, status=status)
-
-
-def domain_pages(view):
-    """Turn NotFound / PermissionDenied from selectors and services into Chinese 404 / 403 pages."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            return _error_page(request, exc.message, 404)
-        except PermissionDenied as exc:
-            return _error_page(request, exc.message, 403)
-        except Http404:
-            return _error_page(request, "页面不存在，或您无权查看。", 404)
-
-    return login_required(wrapped)
-
-
-def _require_office(request):
-    access = get_access(request.user)
-    if not access.is_office:
-        raise PermissionDenied("此页面仅供创建办工作人员使用。")
-    return access
+@contextmanager
+def _refusal_as_message(request) -> Iterator[None]:
+    """For a button that does one step and goes back: a step refused for the report's state or period is
+    told as a message on the page the person returns to. Who-may (403) and not-found (404) are not caught
+    here, so ``domain_errors_as_pages`` shows them as the error page."""
+    try:
+        yield
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as error:
+        messages.error(request, error.message)
 
 
 def _campaign():
@@ -82,7 +65,7 @@ def _pick_unit(request, units: list[Unit]) -> Unit:
 # ---------------------------------------------------------------- liaison pages
 
 
-@domain_pages
+@domain_errors_as_pages
 def period_page(request):
     """本季度报送: the unit's tasks in the open period (or a period reopened for it)."""
     units = _my_units(request)
@@ -114,7 +97,7 @@ def period_page(request):
     )
 
 
-@domain_pages
+@domain_errors_as_pages
 def history_page(request):
     """The unit's reports in past periods."""
     units = _my_units(request)
@@ -125,235 +108,188 @@ def history_page(request):
     return render(request, "reports/history.html", {"units": units, "unit": unit, "groups": groups})
 
 
-def _form_initial(report: ProgressReport | None, metrics) -> dict:
-    if report is None:
-        return {"progress_status": ProgressReport.ProgressStatus.ON_TRACK, "version": ""}
-    initial = {
-        "progress": report.progress,
-        "problems": report.problems,
-        "next_steps": report.next_steps,
-        "progress_status": report.progress_status,
-        "version": report.version,
-    }
-    values = {mv.metric_id: mv.value for mv in report.metric_values.all()}
-    for metric in metrics:
-        if metric.pk in values:
-            initial[metric_field_name(metric.pk)] = format(values[metric.pk].normalize(), "f")
-    return initial
-
-
-@domain_pages
+@domain_errors_as_pages
 def fill_page(request, period_id: int, unit_id: int, task_id: int):
     """The report form: new or draft/returned report of a unit on a task in a period."""
-    access = get_access(request.user)
-    if not access.can_read_unit(unit_id):
-        raise NotFound("页面不存在，或您无权查看。")
-    period = get_object_or_404(ReportingPeriod, pk=period_id)
-    unit = get_object_or_404(Unit, pk=unit_id)
-    task = selectors.task_with_targets(task_id) if Task.objects.filter(pk=task_id).exists() else None
-    if task is None:
-        raise NotFound("任务不存在。")
-    report = (
-        ProgressReport.objects.filter(period=period, unit=unit, task=task)
-        .select_related("updated_by")
-        .prefetch_related("metric_values", "evidence")
-        .first()
+    state = selectors.report_form_state(
+        user=request.user,
+        period_id=period_id,
+        unit_id=unit_id,
+        task_id=task_id,
+        with_previous=request.method != "POST",
     )
-    if not access.can_edit_unit(unit_id):
+    report = state.report
+    if not state.can_author:
         if report is not None:
             return redirect("reports:detail", pk=report.pk)
         raise PermissionDenied("只有本单位联络员可以填写报告。")
-    if not Responsibility.objects.filter(unit=unit, task=task).exists():
-        raise NotFound(f"{unit.name}不是任务{task.number}的责任单位。")
+    if not state.carries:
+        raise NotFound(f"{state.unit.name}不是任务{state.task.number}的责任单位。")
     if report is not None and not report.is_editable:
         messages.info(request, "该报告已报送或已通过，不能再修改。")
         return redirect("reports:detail", pk=report.pk)
-    writable = services.period_is_writable(period, unit.pk)
-    metrics = services.report_metrics(task)
-    context = {"period": period, "unit": unit, "task": task, "report": report, "writable": writable}
-
     if request.method == "POST":
-        return _fill_post(request, context, metrics)
+        return _fill_post(request, state)
 
-    initial = _form_initial(report, metrics)
-    previous = selectors.previous_report(period=period, unit_id=unit.pk, task_id=task.pk)
-    if request.GET.get("copy") and previous is not None:
-        copied = _form_initial(previous, metrics)
-        copied["version"] = initial["version"]
-        initial = copied
+    initial = report_initial(report, state.metrics)
+    if request.GET.get("copy") and state.previous is not None:
+        initial = copied_forward(initial, state.previous, state.metrics)
         messages.info(
-            request, f"已从{previous.period.label}的报告复制内容和指标数值，请按本季度实际修改后保存。"
-        )
-    form = ReportForm(initial=initial, metrics=metrics)
-    return render(request, "reports/fill.html", {**context, "form": form, "previous": previous})
-
-
-def _fill_post(request, context, metrics):
-    period, unit, task, report = context["period"], context["unit"], context["task"], context["report"]
-    action = request.POST.get("action", "save")
-    form = ReportForm(request.POST, request.FILES, metrics=metrics)
-
-    def again(error: str = "", conflict: ProgressReport | None = None, status: int = 200):
-        if error:
-            form.add_error(None, error)
-        return render(
             request,
-            "reports/fill.html",
-            {**context, "form": form, "conflict": conflict, "previous": None},
-            status=status,
+            f"已从{state.previous.period.label}的报告复制文字和累计类指标；本季度新增数请重新填写，"
+            "请按本季度实际修改后保存。",
         )
+    return _form_page(request, state, ReportForm(initial=initial, metrics=state.metrics))
 
+
+def _form_page(
+    request, state, form: ReportForm, *, conflict: ProgressReport | None = None, status: int = 200
+):
+    return render(
+        request,
+        "reports/fill.html",
+        {
+            "period": state.period,
+            "unit": state.unit,
+            "task": state.task,
+            "report": state.report,
+            "writable": state.writable,
+            "previous": state.previous,
+            "form": form,
+            "conflict": conflict,
+        },
+        status=status,
+    )
+
+
+def _fill_post(request, state):
+    """Parse the form, make the one ``report_save`` call, and say how it went. Every refusal re-renders the
+    form with what the person typed (a browser cannot re-fill a file input, so only the file is lost)."""
+    form = ReportForm(request.POST, request.FILES, metrics=state.metrics)
     if not form.is_valid():
-        return again(status=400)
-    upload = form.cleaned_data.get("evidence_file")
-    if upload:
-        try:
-            evidence_files.check_upload(upload)
-        except DomainError as exc:
-            form.add_error("evidence_file", f"{exc.message}（报告内容尚未保存，请重新选择文件后再保存。）")
-            return again(status=400)
+        return _form_page(request, state, form, status=400)
     data = form.cleaned_data
-    fields = {
-        "progress": data["progress"],
-        "problems": data["problems"],
-        "next_steps": data["next_steps"],
-        "progress_status": data["progress_status"],
-        "metrics": form.metric_values(),
-    }
+    submit = request.POST.get("action") == "submit"
     try:
-        with transaction.atomic():
-            if report is None:
-                report = services.report_create(
-                    period=period, unit=unit, task=task, by=request.user, **fields
-                )
-            else:
-                report = services.report_save_draft(
-                    report=report, by=request.user, version=data.get("version"), **fields
-                )
-            if upload:
-                services.evidence_add_file(
-                    report=report, by=request.user, file=upload, caption=data["evidence_caption"]
-                )
-            if data["evidence_url"].strip():
-                services.evidence_add_link(
-                    report=report, by=request.user, url=data["evidence_url"], caption=data["evidence_caption"]
-                )
-    except StaleVersion as exc:
-        current = (
-            ProgressReport.objects.select_related("updated_by")
-            .prefetch_related("metric_values__metric")
-            .get(pk=report.pk)
+        services.report_save(
+            period=state.period,
+            unit=state.unit,
+            task=state.task,
+            by=request.user,
+            version=data["version"],
+            fields=form.report_fields(),
+            metrics=form.metric_values(),
+            evidence_file=data["evidence_file"],
+            evidence_url=data["evidence_url"],
+            evidence_caption=data["evidence_caption"],
+            submit=submit,
         )
-        # Keep the person's text on screen; the next save is made knowingly against the current version.
-        posted = request.POST.copy()
-        posted["version"] = current.version
-        form = ReportForm(posted, metrics=metrics)
-        form.is_valid()
-        context["report"] = current
-        return again(exc.message, conflict=current, status=409)
-    except DomainError as exc:
-        return again(exc.message, status=400)
-
-    if action == "submit":
-        try:
-            report = services.report_submit(report=report, by=request.user)
-        except DomainError as exc:
-            posted = request.POST.copy()
-            posted["version"] = report.version
-            form = ReportForm(posted, metrics=metrics)
-            form.is_valid()
-            context["report"] = report
-            return again(f"草稿已保存，但未能报送：{exc.message}", status=400)
-        messages.success(request, f"任务{task.number}的报告已报送，等待创建办审核。")
-        return redirect(f"{reverse('reports:period')}?unit={unit.pk}&period={period.pk}")
+    except (PermissionDenied, NotFound):
+        raise
+    except services.EvidenceRefused as error:
+        # Nothing was saved: the file or link is what to fix.
+        again = "请重新选择文件后再保存" if error.field == "evidence_file" else "请修改后再保存"
+        form.add_error(error.field, f"{error.message}（报告内容尚未保存，{again}。）")
+        return _form_page(request, state, form, status=400)
+    except services.SubmitRefused as error:
+        # The draft was saved, not submitted: the person's text stays, the next save is against the draft.
+        return _form_refused(request, state, form, error, status=400)
+    except StaleVersion as error:
+        # Someone saved first: nothing is overwritten; show theirs beside the person's own text.
+        return _form_refused(request, state, form, error, status=409, conflict=True)
+    except DomainError as error:
+        if error.code == "duplicate":  # someone created it while this new form was open: as for a stale save
+            return _form_refused(request, state, form, error, status=409, conflict=True)
+        form.add_error(None, error.message)
+        return _form_page(request, state, form, status=400)
+    if submit:
+        messages.success(request, f"任务{state.task.number}的报告已报送，等待创建办审核。")
+        return redirect(f"{reverse('reports:period')}?unit={state.unit.pk}&period={state.period.pk}")
     messages.success(request, "草稿已保存。")
-    return redirect("reports:fill", period_id=period.pk, unit_id=unit.pk, task_id=task.pk)
+    return redirect("reports:fill", period_id=state.period.pk, unit_id=state.unit.pk, task_id=state.task.pk)
 
 
-@domain_pages
+def _form_refused(
+    request, state, form: ReportForm, error: DomainError, *, status: int, conflict: bool = False
+):
+    """The form again after the saved report moved on (someone else's save, or the person's own draft): the
+    typed text stays on screen, and the next save is made against the report's current version."""
+    state.report = selectors.report_on(period=state.period, unit=state.unit, task=state.task)
+    form.add_error(None, error.message)
+    if state.report is not None:
+        form.rebase(state.report.version)
+    return _form_page(request, state, form, conflict=state.report if conflict else None, status=status)
+
+
+@domain_errors_as_pages
 @require_POST
 def submit(request, pk: int):
     report = selectors.report_for(user=request.user, pk=pk)
-    try:
+    with _refusal_as_message(request):
         services.report_submit(report=report, by=request.user, version=request.POST.get("version") or None)
         messages.success(request, f"任务{report.task.number}的报告已报送，等待创建办审核。")
-    except PermissionDenied:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("reports:detail", pk=report.pk)
 
 
 # ---------------------------------------------------------------- the report page
 
 
-@domain_pages
-def detail(request, pk: int):
-    report = selectors.report_for(user=request.user, pk=pk)
+def _detail_context(request, report: ProgressReport) -> dict:
     access = get_access(request.user)
     can_author = access.can_edit_unit(report.unit_id)
-    writable = services.period_is_writable(report.period, report.unit_id) if can_author else False
-    return render(
-        request,
-        "reports/detail.html",
-        {
-            "report": report,
-            "task": selectors.task_with_targets(report.task_id),
-            "can_review": access.is_office and report.can("approve"),
-            "can_edit": can_author and report.is_editable and writable,
-            "can_submit": can_author and report.can("submit") and writable,
-            "return_form": ReturnForm(),
-            "unusual": [mv for mv in report.metric_values.all() if mv.is_unusual],
-        },
+    writable = (
+        selectors.period_is_writable(period=report.period, unit_id=report.unit_id) if can_author else False
     )
+    return {
+        "report": report,
+        "task": selectors.task_with_targets(report.task_id),
+        "can_review": access.is_office and report.can("approve"),
+        "can_edit": can_author and report.is_editable and writable,
+        "can_submit": can_author and report.can("submit") and writable,
+        "return_form": ReturnForm(),
+        "unusual": [mv for mv in report.metric_values.all() if mv.is_unusual],
+    }
+
+
+@domain_errors_as_pages
+def detail(request, pk: int):
+    report = selectors.report_for(user=request.user, pk=pk)
+    return render(request, "reports/detail.html", _detail_context(request, report))
 
 
 # ---------------------------------------------------------------- evidence
 
 
-@domain_pages
+@domain_errors_as_pages
 @require_POST
 def evidence_add(request, pk: int):
     report = selectors.report_for(user=request.user, pk=pk)
-    try:
+    caption = request.POST.get("caption", "")
+    with _refusal_as_message(request):
         if request.FILES.get("file"):
             services.evidence_add_file(
-                report=report,
-                by=request.user,
-                file=request.FILES["file"],
-                caption=request.POST.get("caption", ""),
+                report=report, by=request.user, file=request.FILES["file"], caption=caption
             )
         else:
             services.evidence_add_link(
-                report=report,
-                by=request.user,
-                url=request.POST.get("url", ""),
-                caption=request.POST.get("caption", ""),
+                report=report, by=request.user, url=request.POST.get("url", ""), caption=caption
             )
         messages.success(request, "佐证材料已添加。")
-    except PermissionDenied:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect(request.POST.get("next") or reverse("reports:detail", args=[report.pk]))
 
 
-@domain_pages
+@domain_errors_as_pages
 @require_POST
 def evidence_remove(request, pk: int):
     evidence = selectors.evidence_for(user=request.user, pk=pk)
     report = evidence.report
-    try:
+    with _refusal_as_message(request):
         services.evidence_remove(evidence=evidence, by=request.user)
         messages.success(request, "佐证材料已删除。")
-    except PermissionDenied:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect(request.POST.get("next") or reverse("reports:detail", args=[report.pk]))
 
 
-@domain_pages
+@domain_errors_as_pages
 @xframe_options_sameorigin
 def evidence_file(request, pk: int, thumb: bool = False):
     """Evidence is served only to people who may read the report (never from a public media URL)."""
@@ -383,9 +319,8 @@ def _int_or_none(value):
         return None
 
 
-@domain_pages
+@office_required
 def review_queue(request):
-    _require_office(request)
     campaign = _campaign()
     state = request.GET.get("state", State.SUBMITTED)
     if state not in State.values and state != "all":
@@ -411,62 +346,45 @@ def review_queue(request):
     )
 
 
-@domain_pages
+# approve and return look the report up before the service checks the role: another unit's report is 404
+# for a liaison (ids leak nothing), so these two are not @office_required.
+
+
+@domain_errors_as_pages
 @require_POST
 def approve(request, pk: int):
     report = selectors.report_for(user=request.user, pk=pk)
-    try:
+    with _refusal_as_message(request):
         services.report_approve(report=report, by=request.user, comment=request.POST.get("comment", ""))
         messages.success(request, f"已通过：{report.unit.name} 任务{report.task.number}。")
-    except PermissionDenied:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect(request.POST.get("next") or reverse("reports:detail", args=[report.pk]))
 
 
-@domain_pages
+@domain_errors_as_pages
 @require_POST
 def return_report(request, pk: int):
     report = selectors.report_for(user=request.user, pk=pk)
     form = ReturnForm(request.POST)
-    reason = form.data.get("reason", "")
     try:
-        services.report_return(report=report, by=request.user, reason=reason)
-    except PermissionDenied:
+        services.report_return(report=report, by=request.user, reason=form.data.get("reason", ""))
+    except (PermissionDenied, NotFound):
         raise
-    except DomainError as exc:
-        access = get_access(request.user)
+    except DomainError as error:
+        # The reason box again, with what the office typed and why it was refused.
         form.is_valid()
-        return render(
-            request,
-            "reports/detail.html",
-            {
-                "report": selectors.report_for(user=request.user, pk=pk),
-                "task": selectors.task_with_targets(report.task_id),
-                "can_review": access.is_office and report.can("approve"),
-                "return_form": form,
-                "return_error": exc.message,
-                "unusual": [mv for mv in report.metric_values.all() if mv.is_unusual],
-            },
-            status=400,
-        )
+        context = _detail_context(request, selectors.report_for(user=request.user, pk=pk))
+        context |= {"return_form": form, "return_error": error.message}
+        return render(request, "reports/detail.html", context, status=400)
     messages.success(request, f"已退回：{report.unit.name} 任务{report.task.number}，退回原因已通知联络员。")
-    return redirect(f"{reverse('reports:review_queue')}")
+    return redirect("reports:review_queue")
 
 
-@domain_pages
+@office_required
 @require_POST
 def approve_many(request):
-    _require_office(request)
     ids = [pk for pk in (_int_or_none(v) for v in request.POST.getlist("report")) if pk is not None]
-    try:
+    with _refusal_as_message(request):
         approved, skipped = services.reports_approve_many(report_ids=ids, by=request.user)
-    except PermissionDenied:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         text = f"已批量通过 {len(approved)} 份报告。"
         if skipped:
             text += f"另有 {len(skipped)} 份不是待审核状态，已跳过。"
@@ -474,9 +392,8 @@ def approve_many(request):
     return redirect(request.POST.get("next") or reverse("reports:review_queue"))
 
 
-@domain_pages
+@office_required
 def reopen(request):
-    _require_office(request)
     campaign = _campaign()
     form = ReopenForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
@@ -488,10 +405,8 @@ def reopen(request):
                 reason=form.cleaned_data["reason"],
                 until=form.cleaned_data["until"],
             )
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, exc.message)
+        except DomainError as error:  # @office_required let only the office in: this is a refusal to fix here
+            form.add_error(None, error.message)
         else:
             messages.success(request, f"已为{reopening.unit.name}开放{reopening.period.label}补报。")
             return redirect("reports:reopen")
@@ -503,12 +418,9 @@ def reopen(request):
     )
 
 
-@domain_pages
+@office_required
 @require_POST
 def reopen_revoke(request, pk: int):
-    _require_office(request)
-    from .models import PeriodReopening
-
     reopening = get_object_or_404(PeriodReopening, pk=pk)
     services.period_reopening_revoke(reopening=reopening, by=request.user)
     messages.success(request, f"已撤销{reopening.unit.name}{reopening.period.label}的补报开放。")

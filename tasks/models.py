@@ -113,8 +113,10 @@ class Metric(models.Model):
     """Something counted in reports, with its unit of measure and how quarters add up."""
 
     class Aggregation(models.TextChoices):
-        SUM = "sum", _("逐季累加")
-        LATEST = "latest", _("取最新值")
+        # A flow is what happened in the quarter (宣讲 held, 展板 put up): quarters add up. A stock is a running
+        # count at the end of the quarter (专职人员, 命名的示范点): the latest quarter's value is the figure.
+        SUM = "sum", _("流量：本季度新增，逐季累加")
+        LATEST = "latest", _("存量：截至本季度累计，取最新值")
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=50)
@@ -140,6 +142,24 @@ class Metric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.unit_of_measure}）"
+
+    @property
+    def is_flow(self) -> bool:
+        """New this quarter, summed over quarters; otherwise a stock whose latest value counts."""
+        return self.aggregation == self.Aggregation.SUM
+
+    @property
+    def input_label(self) -> str:
+        """What a person types into a report for this metric, in its unit."""
+        if self.is_flow:
+            return f"本季度新增（{self.unit_of_measure}）"
+        return f"截至本季度累计（{self.unit_of_measure}）"
+
+    @property
+    def input_help(self) -> str:
+        if self.is_flow:
+            return "只填本季度新开展的，不含以前季度。"
+        return "填截至本季度末的总数，不是本季度新增。"
 
 
 class Target(models.Model):

@@ -128,7 +128,7 @@ def test_form_shows_the_task_text_and_targets_beside_it(as_liaison_a, open_perio
     assert "8. " in body and task(8).title in body
     assert task(8).text[:30] in body
     assert "量化目标" in body and "市、县(市、区)党委常委会、政府常务会" in body
-    assert "研究民族工作会议（次）" in body and "宣传资料（份）" in body
+    assert "研究民族工作会议 · 本季度新增（次）" in body and "宣传资料 · 本季度新增（份）" in body
     assert 'data-confirm="确认报送任务8的报告吗？' in body
     assert 'name="viewport"' in body
 
@@ -252,7 +252,9 @@ def test_stale_version_keeps_the_users_text_on_screen_and_shows_the_other_save(
     assert ProgressReport.objects.get().progress == "别人先保存的内容"
 
 
-def test_copy_from_last_quarter_prefills_text_and_metrics(as_liaison_a, open_period, previous_period, unit_a):
+def test_copy_from_last_quarter_prefills_the_text_but_not_the_new_this_quarter_figures(
+    as_liaison_a, open_period, previous_period, unit_a
+):
     make_report(
         period=previous_period,
         unit=unit_a,
@@ -267,9 +269,10 @@ def test_copy_from_last_quarter_prefills_text_and_metrics(as_liaison_a, open_per
     copied = as_liaison_a.get(fill_url(open_period, unit_a, 3) + "?copy=1").content.decode()
 
     assert "复制上季度内容" in plain and "上季度开展宣讲10场。" not in plain
-    assert "已从2025年第三季度的报告复制内容和指标数值" in copied
+    assert "仅复制文字和累计类指标；本季度新增数请重新填写。" in plain
+    assert "已从2025年第三季度的报告复制文字和累计类指标；本季度新增数请重新填写" in copied
     assert "上季度开展宣讲10场。</textarea>" in copied
-    assert f'name="metric_{metric("lectures").pk}" value="10"' in copied
+    assert f'name="metric_{metric("lectures").pk}" value=' not in copied  # 宣讲 is a flow: starts empty
     assert ProgressReport.objects.filter(period=open_period).count() == 0
 
 

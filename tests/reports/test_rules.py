@@ -169,7 +169,8 @@ def test_target_pace_is_linear_over_the_quarters_whose_reports_are_due():
 )
 def test_a_target_row_is_green_on_pace_yellow_behind_and_red_when_over_and_short(reported, past, light):
     assert (
-        light_for(reported=Decimal(reported), promised=Decimal("10"), expected=Decimal("5"), past=past) == light
+        light_for(reported=Decimal(reported), promised=Decimal("10"), expected=Decimal("5"), past=past)
+        == light
     )
 
 
@@ -184,8 +185,8 @@ def test_as_of_a_period_covers_the_quarters_begun_by_its_last_day(period):
 
 
 def test_transitions_table_is_what_the_services_consult(period, unit_a, liaison_a, office_user):
-    from reports import services
     from campaign.errors import DomainError
+    from reports import services
 
     approved = make_report(period=period, unit=unit_a, task=3, state=State.APPROVED)
 

@@ -233,7 +233,7 @@ def test_submit_moves_draft_to_submitted_and_notifies_after_commit(
     draft, liaison_a, monkeypatch, django_capture_on_commit_callbacks
 ):
     calls = []
-    monkeypatch.setattr("notifications.services.notify_report_submitted", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(services, "on_report_submitted", [lambda **kw: calls.append(kw)])
 
     with django_capture_on_commit_callbacks(execute=True):
         report = services.report_submit(report=draft, by=liaison_a)
@@ -281,7 +281,7 @@ def test_office_returns_with_a_reason_and_the_liaison_is_told(
     submitted, office_user, monkeypatch, django_capture_on_commit_callbacks
 ):
     calls = []
-    monkeypatch.setattr("notifications.services.notify_report_returned", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(services, "on_report_returned", [lambda **kw: calls.append(kw)])
 
     with django_capture_on_commit_callbacks(execute=True):
         report = services.report_return(report=submitted, by=office_user, reason="请补充活动照片。")
@@ -414,7 +414,7 @@ def test_reopening_lets_that_unit_only_change_a_closed_period(
     django_capture_on_commit_callbacks,
 ):
     calls = []
-    monkeypatch.setattr("notifications.services.notify_period_reopened", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(services, "on_period_reopened", [lambda **kw: calls.append(kw)])
     old = ProgressReport.objects.create(period=closed_period, unit=unit_a, task=task(3), progress="旧")
 
     with django_capture_on_commit_callbacks(execute=True):
