@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -147,6 +151,18 @@ class Metric(models.Model):
     def is_flow(self) -> bool:
         """New this quarter, summed over quarters; otherwise a stock whose latest value counts."""
         return self.aggregation == self.Aggregation.SUM
+
+    def add_up(self, quarters: Iterable[tuple[Any, Decimal]]) -> Decimal:
+        """One unit's figures on one task over some quarters, added up as the metric says: a flow is summed,
+        a stock is its latest quarter's value. ``quarters`` are (a sortable quarter key, value) pairs.
+        Figures of several units are then summed. The dashboards' database query for flows (a SUM per
+        window) is the same rule in SQL; tests/reports/test_rules.py holds them equal."""
+        quarters = list(quarters)
+        if not quarters:
+            return Decimal("0")
+        if self.is_flow:
+            return sum((value for _, value in quarters), Decimal("0"))
+        return max(quarters, key=lambda q: q[0])[1]
 
     @property
     def input_label(self) -> str:

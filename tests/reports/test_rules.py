@@ -199,3 +199,41 @@ def test_transitions_table_is_what_the_services_consult(period, unit_a, liaison_
 @time_machine.travel(dt.datetime(2025, 10, 9, 12, 0), tick=False)
 def test_the_live_light_uses_todays_date(period):
     assert ProgressReport.light_for(None, period, timezone.localdate()) == (YELLOW, "即将截止")
+
+
+# ---------------------------------------------------------------------------------- a metric's total
+
+
+def test_a_flow_metric_adds_up_its_quarters_and_a_stock_takes_the_latest():
+    from tasks.models import Metric
+
+    flow = Metric(code="f", name="宣讲", unit_of_measure="场", aggregation=Metric.Aggregation.SUM)
+    stock = Metric(code="s", name="专职人员", unit_of_measure="人", aggregation=Metric.Aggregation.LATEST)
+    quarters = [((2025, 1), Decimal("3")), ((2025, 3), Decimal("5")), ((2025, 2), Decimal("4"))]
+
+    assert flow.add_up(quarters) == Decimal("12")
+    assert stock.add_up(quarters) == Decimal(
+        "5"
+    )  # the latest quarter, not the largest value nor the last given
+    assert flow.add_up([]) == stock.add_up([]) == 0
+
+
+def test_the_dashboards_flow_total_in_sql_equals_the_metric_rule(period, unit_b):
+    from reports.dashboards.selectors import target_progress
+    from tasks.models import Metric, Target
+
+    q2 = ReportingPeriod.objects.get(year=2025, quarter=2)
+    make_report(period=q2, unit=unit_b, task=22, state=State.APPROVED, metrics={"demo_sites": 2})
+    make_report(period=period, unit=unit_b, task=22, state=State.APPROVED, metrics={"demo_sites": 1})
+    target = Target.objects.get(task__number=22, metric__code="demo_sites", units=unit_b)
+
+    [row] = [
+        r
+        for r in target_progress(period.campaign, as_of=period.as_of)
+        if r.target == target and r.unit == unit_b
+    ]
+
+    expected = Metric.objects.get(code="demo_sites").add_up(
+        [((2025, 2), Decimal(2)), ((2025, 3), Decimal(1))]
+    )
+    assert row.reported == expected == 3

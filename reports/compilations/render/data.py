@@ -504,18 +504,12 @@ def metric_totals(values: list[tuple[int, int, int, int, Decimal]], metrics: lis
     ``values`` rows are (metric_id, unit_id, task_id, period_order, value).
     """
     by_metric = {m.pk: m for m in metrics}
-    sums: dict[int, Decimal] = defaultdict(Decimal)
-    latest: dict[tuple[int, int, int], tuple[int, Decimal]] = {}
+    quarters: dict[tuple[int, int, int], list[tuple[int, Decimal]]] = defaultdict(list)
     for metric_id, unit_id, task_id, order, value in values:
-        metric = by_metric[metric_id]
-        if metric.aggregation == Metric.Aggregation.LATEST:
-            key = (metric_id, unit_id, task_id)
-            if key not in latest or latest[key][0] < order:
-                latest[key] = (order, value)
-        else:
-            sums[metric_id] += value
-    for (metric_id, _, _), (_, value) in latest.items():
-        sums[metric_id] += value
+        quarters[(metric_id, unit_id, task_id)].append((order, value))
+    sums: dict[int, Decimal] = defaultdict(Decimal)
+    for (metric_id, _, _), entries in quarters.items():
+        sums[metric_id] += by_metric[metric_id].add_up(entries)
     return [(m, sums[m.pk]) for m in metrics if sums.get(m.pk)]
 
 

@@ -206,20 +206,19 @@ class _Values:
 
     def value(self, unit_id: int, task_id: int, metric: Metric, window: Window) -> Decimal:
         if metric.aggregation == Metric.Aggregation.LATEST:
-            return self._latest(unit_id, task_id, metric.pk, window)
+            return self._latest(unit_id, task_id, metric, window)
         return self.sum_at(unit_id, task_id, metric.pk, self.index[window])
 
     def sum_at(self, unit_id: int, task_id: int, metric_id: int, window_index: int) -> Decimal:
         sums = self.sums.get((unit_id, task_id, metric_id))
         return sums[window_index] if sums else ZERO
 
-    def _latest(self, unit_id: int, task_id: int, metric_id: int, window: Window) -> Decimal:
-        entries = [
-            (p, v)
-            for p, v in self.by_period.get((unit_id, task_id, metric_id), ())
+    def _latest(self, unit_id: int, task_id: int, metric: Metric, window: Window) -> Decimal:
+        return metric.add_up(
+            ((p.year, p.quarter), v)
+            for p, v in self.by_period.get((unit_id, task_id, metric.pk), ())
             if p.starts_on <= window.end and p.ends_on >= window.start
-        ]
-        return max(entries, key=lambda e: (e[0].year, e[0].quarter))[1] if entries else ZERO
+        )
 
     def city(self, task_id: int, metric: Metric, window: Window) -> Decimal:
         return sum(
