@@ -28,7 +28,7 @@ run: $(STAMP) system-deps
 test: $(STAMP) system-deps
 	$(BIN)/python manage.py check --fail-level ERROR
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
