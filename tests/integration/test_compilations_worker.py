@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from campaign.models import ReportingPeriod
 from reports.compilations import jobs
-from reports.compilations.models import Compilation
 from reports.compilations.build import compilation_run, stuck_after
+from reports.compilations.models import Compilation
 from reports.compilations.services import compilation_request
 from tests.factories import make_report
 from units.models import Unit

@@ -136,7 +136,10 @@ def test_every_surface_gives_the_same_figures_for_a_closed_quarter(scope, as_off
     header = [c.value for c in sheet[1]]
     cols = {h: header.index(h) for h in ("任务编号", "指标", "范围/单位", "已完成", "状态")}
     excel_targets = {
-        (row[cols["任务编号"]], row[cols["指标"]], row[cols["范围/单位"]]): (row[cols["已完成"]], row[cols["状态"]])
+        (row[cols["任务编号"]], row[cols["指标"]], row[cols["范围/单位"]]): (
+            row[cols["已完成"]],
+            row[cols["状态"]],
+        )
         for row in sheet.iter_rows(min_row=2, values_only=True)
         if row[0] is not None
     }
@@ -191,8 +194,13 @@ def test_a_years_figures_agree_between_the_dashboards_and_the_annual_summary(sco
 
     text = "\n".join(
         p.text
-        for p in Document(compile_now(office_user, kind="annual", format="docx", year=2025).file.path).paragraphs
+        for p in Document(
+            compile_now(office_user, kind="annual", format="docx", year=2025).file.path
+        ).paragraphs
     )
 
-    assert f"全年共报送季度进展报告{reported}份（应报{expected}份，报送率{reported * 100 / expected:.1f}%）" in text
+    assert (
+        f"全年共报送季度进展报告{reported}份（应报{expected}份，报送率{reported * 100 / expected:.1f}%）"
+        in text
+    )
     assert reported == 7

@@ -90,7 +90,9 @@ def test_each_responsible_per_year_target_has_a_row_per_unit_for_this_year_and_l
     report(world.period(2025, 1), world.dept_a, world.t2, State.APPROVED, values={world.meetings: 1})
     report(world.period(2025, 2), world.county_c, world.t2, State.APPROVED, values={world.meetings: 3})
 
-    rows = rows_for(sel.target_progress(world.campaign, as_of=dt.date(2025, 11, 1), latest_window_only=False), t)
+    rows = rows_for(
+        sel.target_progress(world.campaign, as_of=dt.date(2025, 11, 1), latest_window_only=False), t
+    )
 
     assert [(r.window_label, r.unit.code, r.reported, r.light) for r in rows] == [
         ("2024年", "dept-a", Decimal("2"), "green"),
@@ -108,7 +110,9 @@ def test_per_semester_windows_are_half_years(world):
     report(world.period(2025, 2), world.dept_a, world.t2, State.APPROVED, values={world.meetings: 1})
     report(world.period(2025, 3), world.dept_a, world.t2, State.APPROVED, values={world.meetings: 5})
 
-    rows = rows_for(sel.target_progress(world.campaign, as_of=dt.date(2025, 8, 1), latest_window_only=False), t)
+    rows = rows_for(
+        sel.target_progress(world.campaign, as_of=dt.date(2025, 8, 1), latest_window_only=False), t
+    )
 
     dept_a = [(r.window_label, r.reported) for r in rows if r.unit == world.dept_a]
     assert dept_a == [("2025年春季学期（1—6月）", Decimal("1")), ("2025年秋季学期（7—12月）", Decimal("5"))]
