@@ -20,10 +20,6 @@ def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
-    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-
-
 def cn_date(value: dt.date | dt.datetime | None) -> str:
     """2024年3月5日"""
     if value is None:

@@ -98,3 +98,16 @@ def make_report(
             report=report, metric=Metric.objects.get(code=code), value=Decimal(str(value))
         )
     return report
+
+
+def task(number: int) -> Task:
+    return Task.objects.get(number=number)
+
+
+def metric(code: str) -> Metric:
+    return Metric.objects.get(code=code)
+
+
+def fill_url(period: ReportingPeriod, unit: Unit, number: int) -> str:
+    """The report form of ``unit``'s report on task ``number`` in ``period``."""
+    return f"/reports/fill/{period.pk}/{unit.pk}/{task(number).pk}/"

@@ -18,23 +18,11 @@ from campaign.models import ReportingPeriod
 from reports import selectors, services
 from reports.forms import ReportForm, copied_forward, report_initial
 from reports.models import Evidence, MetricValue, ProgressReport, ReportEvent
-from tasks.models import Metric, Task
-from tests.factories import UnitFactory, make_report
+from tasks.models import Metric
+from tests.factories import UnitFactory, fill_url, make_report, metric, task
 from units.access import get_access
 
 S = ProgressReport.State
-
-
-def task(number: int) -> Task:
-    return Task.objects.get(number=number)
-
-
-def metric(code: str) -> Metric:
-    return Metric.objects.get(code=code)
-
-
-def fill_url(period, unit, number: int) -> str:
-    return f"/reports/fill/{period.pk}/{unit.pk}/{task(number).pk}/"
 
 
 def photo(name: str = "现场.png") -> SimpleUploadedFile:

@@ -15,23 +15,10 @@ from PIL import Image
 from campaign.models import ReportingPeriod
 from reports import services
 from reports.models import Evidence, PeriodReopening, ProgressReport
-from tasks.models import Metric, Task
-from tests.factories import UnitFactory, make_report
+from tests.factories import UnitFactory, fill_url, make_report, metric, task
 from units.models import Membership
 
 S = ProgressReport.State
-
-
-def task(number: int) -> Task:
-    return Task.objects.get(number=number)
-
-
-def metric(code: str) -> Metric:
-    return Metric.objects.get(code=code)
-
-
-def fill_url(period, unit, number: int) -> str:
-    return f"/reports/fill/{period.pk}/{unit.pk}/{task(number).pk}/"
 
 
 def form_data(**overrides) -> dict:
