@@ -112,7 +112,7 @@ class CompilationViewSet(
     filterset_fields = ["kind", "format", "state", "automatic", "period", "unit", "task", "year"]
 
     def get_queryset(self):
-        return service.compilations_visible_to(self.request.user)
+        return selectors.compilations_visible_to(self.request.user)
 
     @extend_schema(
         summary="申请生成汇编文件",

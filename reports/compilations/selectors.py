@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import FileResponse
 
 from campaign.errors import DomainError, NotFound
+from units.access import get_access
 
 from .models import Compilation
-from .services import can_view
 
 NOT_FOUND = "该汇编不存在，或您无权查看。"
 
@@ -20,15 +21,23 @@ def latest_compilations(limit: int = 5) -> list[Compilation]:
     )
 
 
+def compilations_visible_to(user) -> QuerySet[Compilation]:
+    """Who sees which compilation, the one rule: office and leadership see every one; a unit's people see
+    their own units' unit reports."""
+    access = get_access(user)
+    qs = Compilation.objects.select_related("period", "unit", "task", "requested_by", "campaign").order_by(
+        "-created_at", "-id"
+    )
+    if access.sees_everything:
+        return qs
+    return qs.filter(kind=Compilation.Kind.UNIT, unit_id__in=access.unit_ids)
+
+
 def compilation_visible_to(*, user, pk: int) -> Compilation:
     """The compilation ``pk`` if ``user`` may see it. One NotFound for "no such row" and "not yours", so a
     page never confirms that another unit's compilation exists."""
-    compilation = (
-        Compilation.objects.select_related("period", "unit", "task", "requested_by", "campaign")
-        .filter(pk=pk)
-        .first()
-    )
-    if compilation is None or not can_view(user, compilation):
+    compilation = compilations_visible_to(user).filter(pk=pk).first()
+    if compilation is None:
         raise NotFound(NOT_FOUND)
     return compilation
 

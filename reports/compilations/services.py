@@ -9,7 +9,6 @@ import datetime as dt
 import logging
 
 from django.db import transaction
-from django.db.models import QuerySet
 
 from campaign.errors import DomainError, PermissionDenied
 from campaign.models import Campaign, ReportingPeriod
@@ -17,7 +16,7 @@ from tasks.models import Task
 from units.access import get_access
 from units.models import Unit
 
-from . import build, jobs
+from . import build, jobs, selectors
 from .models import Compilation
 
 logger = logging.getLogger(__name__)
@@ -50,24 +49,6 @@ def can_request(access, *, kind: str, unit_id: int | None) -> bool:
     if access.sees_everything:
         return True
     return kind == Compilation.Kind.UNIT and unit_id is not None and unit_id in access.unit_ids
-
-
-def can_view(user, compilation: Compilation) -> bool:
-    """Office and leadership see every compilation; a unit's people see their unit's own unit reports."""
-    access = get_access(user)
-    if access.sees_everything:
-        return True
-    return compilation.kind == Compilation.Kind.UNIT and compilation.unit_id in access.unit_ids
-
-
-def compilations_visible_to(user) -> QuerySet[Compilation]:
-    access = get_access(user)
-    qs = Compilation.objects.select_related("period", "unit", "task", "requested_by", "campaign").order_by(
-        "-created_at", "-id"
-    )
-    if access.sees_everything:
-        return qs
-    return qs.filter(kind=Compilation.Kind.UNIT, unit_id__in=access.unit_ids)
 
 
 # ------------------------------------------------------------------------------------------ request
@@ -227,7 +208,7 @@ def _check_ledger_size(campaign: Campaign, given) -> None:
 
 def compilation_retry(*, compilation: Compilation, by) -> Compilation:
     """Queue a failed compilation again (same row, so its page and links stay valid)."""
-    if not can_view(by, compilation) or not can_request(
+    if not selectors.compilations_visible_to(by).filter(pk=compilation.pk).exists() or not can_request(
         get_access(by), kind=compilation.kind, unit_id=compilation.unit_id
     ):
         raise PermissionDenied("您没有重新生成该文件的权限。")

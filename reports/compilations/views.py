@@ -25,7 +25,7 @@ PAGE_SIZE = 20
 @domain_errors_as_pages
 def compilation_list(request):
     access = get_access(request.user)
-    qs = service.compilations_visible_to(request.user)
+    qs = selectors.compilations_visible_to(request.user)
     filters = {
         "kind": request.GET.get("kind", ""),
         "format": request.GET.get("format", ""),
