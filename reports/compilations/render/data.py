@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
@@ -126,6 +127,15 @@ class Scope:
         """The date the document's figures stop at: the last covered period's end (``ReportingPeriod.as_of``),
         or the day it is made if that is earlier. Charts, targets and totals show nothing after it."""
         return min(self.today, self.periods[-1].as_of) if self.periods else self.today
+
+    @cached_property
+    def completeness(self) -> list[dashboard_selectors.Completeness]:
+        """The dashboards' ``completeness`` of each covered period (for the scope's unit or task), read
+        once per document and shared by its intro, unit table and task summary."""
+        return [
+            dashboard_selectors.completeness(period, unit=self.unit, task=self.task)
+            for period in self.periods
+        ]
 
     def report_filter(self) -> Q:
         q = Q(period__in=[p.pk for p in self.periods])
@@ -413,9 +423,7 @@ def narrative(scope: Scope, *, with_charts: bool = True) -> NarrativeDocument:
             if subs:
                 groups.append(Group(section.numeral, section.short_title or section.title, subs))
 
-    unit_rows, overall = dashboard_selectors.completeness_over(
-        scope.periods, unit=scope.unit, task=scope.task
-    )
+    unit_rows, overall = dashboard_selectors.add_up_completeness(scope.completeness)
     expected, reported, on_time = overall.expected, overall.reported, overall.on_time
     title, subtitle = document_titles(scope)
     intro = [
@@ -595,7 +603,7 @@ def annual(scope: Scope, *, with_charts: bool = True) -> AnnualDocument:
         ]
 
     all_totals = metric_totals(rows_for(None), metrics)
-    _, overall = dashboard_selectors.completeness_over(scope.periods, unit=scope.unit, task=scope.task)
+    _, overall = dashboard_selectors.add_up_completeness(scope.completeness)
     expected, reported = overall.expected, overall.reported
     intro = (
         f"{year}年，在市委、市政府的坚强领导下，全市各责任单位坚持以铸牢中华民族共同体意识为主线，"
@@ -835,8 +843,7 @@ def task_summaries(scope: Scope) -> list[TaskSummary]:
     )
     tallies: dict[int, Tally] = defaultdict(Tally)
     tasks: dict[int, Task] = {}
-    for period in scope.periods:
-        comp = dashboard_selectors.completeness(period, unit=scope.unit, task=scope.task)
+    for comp in scope.completeness:
         for row in comp.units:
             for task_id, cell in row.cells.items():
                 tallies[task_id].expected += 1
@@ -866,7 +873,7 @@ def task_summaries(scope: Scope) -> list[TaskSummary]:
 
 def unit_rows(scope: Scope) -> list[UnitRow]:
     """Expected / reported / on time per unit over the scope: the dashboards' ``completeness``, added up."""
-    return dashboard_selectors.completeness_over(scope.periods, unit=scope.unit, task=scope.task)[0]
+    return dashboard_selectors.add_up_completeness(scope.completeness)[0]
 
 
 @dataclass

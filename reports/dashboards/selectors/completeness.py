@@ -242,10 +242,14 @@ def completeness_over(
 ) -> tuple[list[UnitRow], Tally]:
     """Per-unit and overall tallies added up over several periods (a year, a unit's or a task's whole
     record): ``completeness`` of each period, summed (4 queries a period). Units in the first period's order."""
+    return add_up_completeness([completeness(period, unit=unit, task=task) for period in periods])
+
+
+def add_up_completeness(comps: list[Completeness]) -> tuple[list[UnitRow], Tally]:
+    """Per-unit and overall tallies of several periods' ``completeness``, added up."""
     rows: dict[int, UnitRow] = {}
     overall = Tally()
-    for period in periods:
-        comp = completeness(period, unit=unit, task=task)
+    for comp in comps:
         for row in comp.units:
             rows.setdefault(row.unit.pk, UnitRow(unit=row.unit)).add(row)
         overall.add(comp.overall)
