@@ -202,6 +202,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = COMPILATION_TIME_LIMIT + 60
 CELERY_TASK_SOFT_TIME_LIMIT = COMPILATION_TIME_LIMIT
+# Redis hides a delivered message until it is acked (acks_late). If a whole worker dies mid-job the message
+# comes back after this long: the job's hard limit plus a minute, so the next worker finishes it soon after
+# the reaper (reports.compilations.build.fail_stuck) would have given up on it — the two agree.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -8,11 +8,11 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaign.decorators import domain_errors_as_pages, office_required
 from campaign.errors import NotFound
+from campaign.redirects import safe_next
 from campaign.models import ReportingPeriod
 from units.access import get_access
 
@@ -70,17 +70,11 @@ def mark_all_read(request):
 def follow(request, pk: int):
     """Open a message's link and mark it read on the way (like following a link in a mail client)."""
     notification = services.notification_mark_read(user=request.user, notification_id=pk)
-    target = notification.url
-    if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect("notifications:inbox")
-    return redirect(target)
+    return redirect(safe_next(request, notification.url, "notifications:inbox"))
 
 
 def _back(request) -> str:
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return "notifications:inbox"
+    return safe_next(request, request.POST.get("next"), "notifications:inbox")
 
 
 class PreferenceForm(forms.Form):

@@ -15,6 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from campaign.decorators import domain_errors_as_pages, office_required
+from campaign.redirects import redirect_next
 from campaign.errors import DomainError, NotFound, PermissionDenied, StaleVersion
 from campaign.models import Campaign, ReportingPeriod
 from units.access import get_access
@@ -275,7 +276,7 @@ def evidence_add(request, pk: int):
                 report=report, by=request.user, url=request.POST.get("url", ""), caption=caption
             )
         messages.success(request, "佐证材料已添加。")
-    return redirect(request.POST.get("next") or reverse("reports:detail", args=[report.pk]))
+    return redirect_next(request, "reports:detail", report.pk)
 
 
 @domain_errors_as_pages
@@ -286,7 +287,7 @@ def evidence_remove(request, pk: int):
     with _refusal_as_message(request):
         services.evidence_remove(evidence=evidence, by=request.user)
         messages.success(request, "佐证材料已删除。")
-    return redirect(request.POST.get("next") or reverse("reports:detail", args=[report.pk]))
+    return redirect_next(request, "reports:detail", report.pk)
 
 
 @domain_errors_as_pages
@@ -357,7 +358,7 @@ def approve(request, pk: int):
     with _refusal_as_message(request):
         services.report_approve(report=report, by=request.user, comment=request.POST.get("comment", ""))
         messages.success(request, f"已通过：{report.unit.name} 任务{report.task.number}。")
-    return redirect(request.POST.get("next") or reverse("reports:detail", args=[report.pk]))
+    return redirect_next(request, "reports:detail", report.pk)
 
 
 @domain_errors_as_pages
@@ -389,7 +390,7 @@ def approve_many(request):
         if skipped:
             text += f"另有 {len(skipped)} 份不是待审核状态，已跳过。"
         messages.success(request, text)
-    return redirect(request.POST.get("next") or reverse("reports:review_queue"))
+    return redirect_next(request, "reports:review_queue")
 
 
 @office_required
