@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaign.decorators import domain_errors_as_pages, office_required
 from campaign.errors import NotFound
-from campaign.redirects import safe_next
 from campaign.models import ReportingPeriod
+from campaign.redirects import safe_next
 from units.access import get_access
 
 from . import bulletin as documents

@@ -15,9 +15,9 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from campaign.decorators import domain_errors_as_pages, office_required
-from campaign.redirects import redirect_next
 from campaign.errors import DomainError, NotFound, PermissionDenied, StaleVersion
 from campaign.models import Campaign, ReportingPeriod
+from campaign.redirects import redirect_next
 from units.access import get_access
 from units.models import Unit
 
