@@ -27,6 +27,9 @@ class Campaign(models.Model):
         related_name="+",
     )
     is_active = models.BooleanField(_("当前活动"), default=True)
+    # Set when another campaign was made current in its place: from then on its plan is read-only, while its
+    # reports and compilations stay readable. A campaign never active and not archived is a new import.
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("创建活动")
@@ -39,6 +42,17 @@ class Campaign(models.Model):
     @classmethod
     def current(cls) -> Campaign | None:
         return cls.objects.filter(is_active=True).order_by("-starts_on").first()
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def status_label(self) -> str:
+        """当前活动 / 已归档 / 待启用: what the plans page says about the campaign."""
+        if self.is_active:
+            return "当前活动"
+        return "已归档" if self.is_archived else "待启用"
 
 
 class Phase(models.Model):

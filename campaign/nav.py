@@ -13,12 +13,15 @@ NAV = [
     ("单位", "units:directory", "all"),
     ("汇编下载", "compilations:list", "all"),
     ("逾期通报", "notifications:bulletin", "office"),
-    ("导入方案", "plan_import:upload", "office"),
+    ("方案管理", "plan_import:plans", "office"),
 ]
 
 
 def nav_items(access, current_path: str) -> list[dict]:
     items = []
+    urls = [reverse(name) for _label, name, _who in NAV]
+    # The page is under the longest matching item only (/plan/import/plans/ is 方案管理, not also 实施方案).
+    best = max((u for u in urls if u != "/" and current_path.startswith(u)), key=len, default="/")
     for label, name, who in NAV:
         if who == "office" and not access.is_office:
             continue
@@ -27,6 +30,6 @@ def nav_items(access, current_path: str) -> list[dict]:
         if who == "unit" and not access.is_unit_member:
             continue
         url = reverse(name)
-        active = current_path == url if url == "/" else current_path.startswith(url)
+        active = current_path == url if url == "/" else url == best
         items.append({"label": label, "url": url, "active": active})
     return items

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Metric, Responsibility, Section, Target, Task
+from .models import Metric, PlanChange, Responsibility, Section, Target, Task
 
 
 class ResponsibilityInline(admin.TabularInline):
@@ -51,3 +51,21 @@ class TargetAdmin(admin.ModelAdmin):
     list_filter = ["scope", "period_kind", "metric"]
     search_fields = ["task__title", "scope_label", "source_text"]
     filter_horizontal = ["units"]
+
+
+@admin.register(PlanChange)
+class PlanChangeAdmin(admin.ModelAdmin):
+    """The plan's history, for looking up only: it is written by tasks.services and never edited."""
+
+    list_display = ["at", "by", "campaign", "object_label", "field", "before", "after"]
+    list_filter = ["kind", "campaign"]
+    search_fields = ["object_label", "field", "before", "after"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

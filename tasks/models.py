@@ -4,8 +4,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from units.models import display_name
 
 
 class Section(models.Model):
@@ -241,3 +244,59 @@ class Target(models.Model):
                 else f"截至{self.due_on:%Y年%-m月%-d日}"
             )
         return self.get_period_kind_display()
+
+
+class PlanChange(models.Model):
+    """One change to a plan made in the portal: who, when, which object and field, before → after.
+
+    Written by ``tasks.services`` in the same transaction as the change; never edited or deleted.
+    """
+
+    class Kind(models.TextChoices):
+        CAMPAIGN = "campaign", _("创建活动")
+        TASK = "task", _("任务")
+        RESPONSIBILITY = "responsibility", _("责任单位")
+        TARGET = "target", _("量化目标")
+        PHASE = "phase", _("实施阶段")
+        PERIOD = "period", _("报告期")
+
+    campaign = models.ForeignKey(
+        "campaign.Campaign", verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="plan_changes"
+    )
+    task = models.ForeignKey(
+        Task,
+        verbose_name=_("任务"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="changes",
+        help_text=_("改动属于某项任务时（任务本身、其责任单位或量化目标）"),
+    )
+    at = models.DateTimeField(_("时间"), db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("为空表示由命令行操作"),
+    )
+    kind = models.CharField(_("对象类别"), max_length=20, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField(_("对象编号"))
+    object_label = models.CharField(_("对象"), max_length=200)
+    field = models.CharField(_("字段"), max_length=50)
+    before = models.TextField(_("修改前"), blank=True)
+    after = models.TextField(_("修改后"), blank=True)
+
+    class Meta:
+        verbose_name = _("方案修改记录")
+        verbose_name_plural = _("方案修改记录")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.object_label} · {self.field}：{self.before} → {self.after}"
+
+    @property
+    def by_name(self) -> str:
+        return display_name(self.by) if self.by is not None else "命令行"

@@ -4,7 +4,9 @@
 writes the campaign, its phases, reporting periods, sections, tasks, responsibilities and targets in one
 transaction. ``mapping`` holds the office's decision for each name that matched no unit:
 ``{"名称": {"action": "unit", "unit_id": 5}}``, ``{"action": "create", "code": "xxx", "kind": "department"}``
-or ``{"action": "skip"}``.
+or ``{"action": "skip"}``. ``assignments`` holds the units the office assigned to tasks in the preview (for tasks
+the plan leaves open, or to replace the named ones), by the task's position in ``parsed.tasks``:
+``{0: {"lead": 5, "co": [7, 9]}}``; the plan-wide rule units (``rule_names``) still apply to those tasks.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from units.models import Unit
 
 from .importer import METRIC_INFO, ParsedPlan, ParsedTarget, ParsedTask
 from .models import Metric, Responsibility, Section, Target, Task
+from .services import plan_activate
 
 Ref = int | str  # a Unit id, or "new:<name>" for a unit the office asked to create
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -107,6 +110,9 @@ class TaskRow:
     targets: list[TargetRow]
 
 
+Assignments = dict[int, dict]  # task index → {"lead": unit id, "co": [unit ids]}
+
+
 @dataclass
 class Preview:
     parsed: ParsedPlan
@@ -118,6 +124,12 @@ class Preview:
     starts_on: dt.date | None
     ends_on: dt.date | None
     notices: list[str] = field(default_factory=list)
+    assigned: set[int] = field(default_factory=set)  # indexes of tasks whose units the office assigned
+
+    @property
+    def open_tasks(self) -> list[int]:
+        """Indexes of tasks that would be imported with no responsible unit at all."""
+        return [i for i, row in enumerate(self.tasks) if not row.responsibilities]
 
     @property
     def responsibility_count(self) -> int:
@@ -227,12 +239,34 @@ def match_names(parsed: ParsedPlan, mapping: dict | None = None, directory: Unit
 # The rows to write
 
 
-def _task_rows(parsed: ParsedPlan, matches: dict[str, NameMatch], directory: UnitDirectory) -> list[TaskRow]:
+def assignment_clean(*, lead: int | None, co: list[int], directory: UnitDirectory) -> dict:
+    """The office's assignment of units to a task in the preview, checked: one lead, co units without it."""
+    if lead is None:
+        raise DomainError("请选择一个牵头单位：每项任务有且只有一个牵头单位。")
+    unknown = [ref for ref in [lead, *co] if ref not in directory.by_id]
+    if unknown:
+        raise DomainError("所选单位不存在或已停用，请刷新页面后重新选择。")
+    return {"lead": lead, "co": [ref for ref in dict.fromkeys(co) if ref != lead]}
+
+
+def _task_rows(
+    parsed: ParsedPlan,
+    matches: dict[str, NameMatch],
+    directory: UnitDirectory,
+    assignments: Assignments | None = None,
+) -> list[TaskRow]:
+    assignments = assignments or {}
     rows = []
-    for task in parsed.tasks:
+    for index, task in enumerate(parsed.tasks):
         named: list[Ref] = []
         lead: Ref | None = None
-        for i, name in enumerate(task.names):
+        assigned = assignments.get(index)
+        if assigned is not None:
+            checked = assignment_clean(
+                lead=assigned.get("lead"), co=assigned.get("co", []), directory=directory
+            )
+            lead, named = checked["lead"], [checked["lead"], *checked["co"]]
+        for i, name in enumerate(task.names if assigned is None else []):
             found = matches.get(name)
             if not found or not found.refs:
                 continue
@@ -284,6 +318,7 @@ def plan_preview(
     mapping: dict | None = None,
     starts_on: dt.date | None = None,
     ends_on: dt.date | None = None,
+    assignments: Assignments | None = None,
 ) -> Preview:
     """What an import would create, without writing anything."""
     directory = UnitDirectory(parsed.city)
@@ -305,12 +340,13 @@ def plan_preview(
         parsed=parsed,
         matches=matches,
         unmatched=unmatched,
-        tasks=_task_rows(parsed, matches, directory),
+        tasks=_task_rows(parsed, matches, directory, assignments),
         labels=labels,
         periods=periods,
         starts_on=starts_on,
         ends_on=ends_on,
         notices=notices,
+        assigned=set(assignments or {}),
     )
 
 
@@ -354,6 +390,7 @@ def plan_import(
     activate: bool = False,
     starts_on: dt.date | None = None,
     ends_on: dt.date | None = None,
+    assignments: Assignments | None = None,
 ) -> Campaign:
     """Creates a new campaign from ``parsed``; all or nothing. ``by`` is None only from the command line."""
     if by is not None and not get_access(by).is_office:
@@ -372,7 +409,7 @@ def plan_import(
         directory = UnitDirectory(parsed.city)
         matches, unmatched = match_names(parsed, mapping, directory)
         creates = _check_mapping(mapping, matches, unmatched)
-        rows = _task_rows(parsed, matches, directory)
+        rows = _task_rows(parsed, matches, directory, assignments)
 
         units: dict[Ref, Unit] = dict(directory.by_id)
         next_order = (Unit.objects.aggregate(m=Max("order"))["m"] or 0) + 10
@@ -385,8 +422,6 @@ def plan_import(
             )
             next_order += 10
 
-        if activate:
-            Campaign.objects.filter(is_active=True).update(is_active=False)
         office = None
         if parsed.mentions_office:
             office = Unit.objects.filter(name="创建工作办公室").first()
@@ -399,7 +434,7 @@ def plan_import(
             starts_on=starts_on,
             ends_on=ends_on,
             office_unit=office,
-            is_active=activate,
+            is_active=False,
         )
         Phase.objects.bulk_create(
             Phase(
@@ -459,6 +494,8 @@ def plan_import(
                 if t.refs:
                     target.units.set([units[ref] for ref in t.refs])
         Responsibility.objects.bulk_create(responsibilities)
+        if activate:
+            campaign = plan_activate(campaign=campaign, by=by)
     return campaign
 
 

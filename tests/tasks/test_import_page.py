@@ -86,17 +86,20 @@ def test_confirming_creates_the_campaign_exactly_as_the_fixture(as_office, plan)
 
     response = as_office.post(PREVIEW, {"starts_on": "2023-06-01", "ends_on": "2025-12-31"})
 
-    assert response.status_code == 302
-    assert response.url == UPLOAD
     campaign = Campaign.objects.exclude(pk=plan.pk).get()
+    plan_page = reverse("plan_import:plan", args=[campaign.pk])
+    assert response.status_code == 302
+    assert response.url == plan_page
     assert snapshot(campaign) == snapshot(plan)
     assert campaign.is_active is False
     assert Campaign.current() == plan
-    page = as_office.get(UPLOAD).content.decode()
+    page = as_office.get(plan_page).content.decode()
     assert (
-        "已导入创建活动“平凉市创建全国民族团结进步示范市”：29 项任务（未设为当前活动，可在后台启用）。"
-        in page
+        "已导入创建活动“平凉市创建全国民族团结进步示范市”：29 项任务，尚未设为当前活动：请核对后在本页启用。"
+        f'<a href="{plan_page}" class="alert-link">查看新方案</a>' in page
     )
+    assert "可在后台启用" not in page
+    assert f'href="{reverse("plan_import:activate", args=[campaign.pk])}"' in page
     assert as_office.get(PREVIEW).status_code == 302  # the pending plan is gone from the session
 
 

@@ -363,7 +363,7 @@ def test_eight_entries_plan_with_restarting_numbers_and_no_responsibility_clause
         (4, "（二）2", 2, "打造示范企业", []),
         (5, "（三）1", 3, "开设专题课程", []),
     ]
-    assert parsed.tasks[0].notes == ["未列明责任单位，导入后请在后台补充"]
+    assert parsed.tasks[0].notes == ["未列明责任单位，请在导入预览中指定"]
     assert "任务编号不是从1起连续编排（如各部分重新从1编号），已按出现顺序统一编为1—5。" in parsed.warnings
     assert [
         (t.metric_code, t.value, t.comparison, t.scope, t.scope_label, t.period_kind)
@@ -625,6 +625,8 @@ def test_metrics_the_portal_lacks_are_created_with_the_plans_unit_of_measure(db)
         (
             "通知.docx",
             docx_bytes(["关于召开会议的通知", "各单位：", "定于下周召开会议，请准时参加。"]),
+            "找到0个一级标题（如“一、…”）、0个二级标题（如“（一）…”）、0个编号事项（如“1.…”），"
+            "也没有包含“任务”“牵头单位”等列的任务分工表。"
             "未在文件中找到编号的任务（如“1.…”）。请确认上传的是实施方案全文，任务应按“（一）…”“1.…”编号。",
         ),
     ],

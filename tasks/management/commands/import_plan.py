@@ -1,23 +1,29 @@
-"""python manage.py import_plan FILE [--dry-run] [--activate] [--map 名称=代码] [--skip-unmatched]"""
+"""python manage.py import_plan FILE [--dry-run [--json]] [--activate] [--map 名称=代码] [--skip-unmatched]"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from campaign.errors import DomainError
-from tasks.importer import parse_plan_file
+from tasks.importer import ParsedPlan, ParsedTarget, parse_plan_file
 from tasks.plan_import import plan_import, plan_preview
 from units.models import Unit
 
 
 class Command(BaseCommand):
-    help = "从实施方案文件（.docx 或 .txt）导入一个新的创建活动：阶段、工程/活动、任务、责任单位和量化目标。"
+    help = "从实施方案文件（.docx、.xlsx 或 .txt）导入一个新的创建活动：阶段、工程/活动、任务、责任单位和量化目标。"
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="实施方案文件路径（.docx 或 .txt）")
+        parser.add_argument("file", help="实施方案文件路径（.docx、.xlsx 或 .txt）")
         parser.add_argument("--dry-run", action="store_true", help="只显示识别结果，不写入数据库")
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="与 --dry-run 一起使用：在标准输出打印一个 JSON 文档（阶段、工程/活动、任务、目标、提示），不读数据库",
+        )
         parser.add_argument("--activate", action="store_true", help="导入后设为当前活动")
         parser.add_argument(
             "--map",
@@ -30,12 +36,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         path = Path(options["file"])
+        if options["json"] and not options["dry_run"]:
+            raise CommandError("--json 只能与 --dry-run 一起使用：JSON 只显示识别结果，不导入。")
         if not path.is_file():
             raise CommandError(f"找不到文件：{path}")
         try:
             parsed = parse_plan_file(path.name, path.read_bytes())
         except DomainError as exc:
             raise CommandError(exc.message) from exc
+        if options["json"]:
+            self.stdout.write(json.dumps(plan_json(parsed), ensure_ascii=False, indent=2))
+            return
 
         mapping: dict[str, dict] = {}
         for item in options["map"]:
@@ -111,3 +122,67 @@ def _period(target, ends_on) -> str:
     if target.period_kind == "per_semester":
         return "每学期"
     return f"截至{target.due_on or ends_on}"
+
+
+def plan_json(parsed: ParsedPlan) -> dict:
+    """What the parser found, for scripts: one document, the parse only (no unit matching, no database)."""
+    sections = {s.order: s for s in parsed.sections}
+
+    def target(t: ParsedTarget, task: int | None) -> dict:
+        return {
+            "task": task,
+            "metric": t.metric_code,
+            "metric_name": t.metric_name,
+            "value": f"{t.value.normalize():f}",
+            "unit_of_measure": t.unit_of_measure,
+            "comparison": t.comparison,
+            "scope": t.scope,
+            "scope_label": t.scope_label,
+            "units": t.unit_names,
+            "unit_group": t.unit_group,
+            "window": {"kind": t.period_kind, "due_on": t.due_on.isoformat() if t.due_on else None},
+            "source_text": t.source_text,
+        }
+
+    def date(value):
+        return value.isoformat() if value else None
+
+    return {
+        "document_title": parsed.document_title,
+        "title": parsed.title,
+        "city": parsed.city,
+        "issued_on": date(parsed.issued_on),
+        "starts_on": date(parsed.starts_on),
+        "ends_on": date(parsed.ends_on),
+        "phases": [
+            {"order": p.order, "name": p.name, "starts_on": date(p.starts_on), "ends_on": date(p.ends_on)}
+            for p in parsed.phases
+        ],
+        "sections": [{"order": s.order, "number": s.numeral, "title": s.title} for s in parsed.sections],
+        "tasks": [
+            {
+                "number": t.number,
+                "label": t.label,
+                "title": t.title,
+                "section": sections[t.section_order].numeral if t.section_order in sections else None,
+                "section_title": sections[t.section_order].title if t.section_order in sections else None,
+                "units": [
+                    {"name": name, "role": "lead" if i == 0 else "co", "by_rule": False}
+                    for i, name in enumerate(t.names)
+                ]
+                + [
+                    {"name": name, "role": "co", "by_rule": True}
+                    for name in t.rule_names
+                    if name not in t.names
+                ],
+                "deadline": date(t.deadline),
+                "deadline_text": t.deadline_text,
+                "notes": t.notes,
+            }
+            for t in parsed.tasks
+        ],
+        "targets": [target(x, None) for x in parsed.plan_targets]
+        + [target(x, t.number) for t in parsed.tasks for x in t.targets],
+        "warnings": parsed.warnings,
+        "skipped": [{"where": k.where, "text": k.text, "reason": k.reason} for k in parsed.skipped],
+    }
