@@ -9,7 +9,12 @@ from django import forms
 from campaign.models import ReportingPeriod
 from units.models import Unit
 
-from .models import ProgressReport
+from .models import Evidence, ProgressReport
+from .services import MisplacedComma, metric_number, misplaced_comma_message
+
+TEXT_MAX = ProgressReport.TEXT_MAX_LENGTH
+REMARK_MAX = ProgressReport.REMARK_MAX_LENGTH
+CAPTION_MAX = Evidence._meta.get_field("caption").max_length
 
 
 def metric_field_name(metric_id: int) -> str:
@@ -18,6 +23,29 @@ def metric_field_name(metric_id: int) -> str:
 
 def _figure(value: Decimal) -> str:
     return format(value.normalize(), "f")
+
+
+def _too_long(label: str, limit: int) -> dict:
+    """Django's max_length message in the services' words (``ProgressReport.text_too_long``)."""
+    return {"max_length": ProgressReport.text_too_long(label, limit, "%(show_value)d")}
+
+
+class MetricField(forms.DecimalField):
+    """A figure read by ``services.metric_number`` (the one rule: "1,234" and "１２３" are numbers, "1,2,3"
+    is refused), then held to the DecimalField's range and precision."""
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            number = metric_number(value)
+        except MisplacedComma:
+            raise forms.ValidationError(
+                misplaced_comma_message(self.figure_label, value), code="invalid"
+            ) from None
+        except (ValueError, ArithmeticError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return number
 
 
 def report_initial(report: ProgressReport | None, metrics) -> dict:
@@ -56,12 +84,26 @@ class ReportForm(forms.Form):
     progress = forms.CharField(
         label="工作进展",
         required=False,
+        max_length=TEXT_MAX,
+        error_messages=_too_long("工作进展", TEXT_MAX),
         widget=forms.Textarea(
             attrs={"rows": 8, "placeholder": "本季度开展了哪些工作、取得了哪些成效（必填后才能报送）"}
         ),
     )
-    problems = forms.CharField(label="存在问题", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    next_steps = forms.CharField(label="下一步计划", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    problems = forms.CharField(
+        label="存在问题",
+        required=False,
+        max_length=TEXT_MAX,
+        error_messages=_too_long("存在问题", TEXT_MAX),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    next_steps = forms.CharField(
+        label="下一步计划",
+        required=False,
+        max_length=TEXT_MAX,
+        error_messages=_too_long("下一步计划", TEXT_MAX),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     progress_status = forms.ChoiceField(
         label="推进情况",
         choices=ProgressReport.ProgressStatus.choices,
@@ -71,7 +113,12 @@ class ReportForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     evidence_file = forms.FileField(label="上传佐证材料", required=False)
-    evidence_caption = forms.CharField(label="材料说明", required=False, max_length=200)
+    evidence_caption = forms.CharField(
+        label="材料说明",
+        required=False,
+        max_length=CAPTION_MAX,
+        error_messages=_too_long("材料说明", CAPTION_MAX),
+    )
     evidence_url = forms.CharField(label="或添加链接", required=False, max_length=500)
 
     def __init__(self, *args, metrics=(), **kwargs):
@@ -79,7 +126,7 @@ class ReportForm(forms.Form):
         self.metrics = list(metrics)
         for metric in self.metrics:
             label = f"“{metric.name}”"
-            self.fields[metric_field_name(metric.pk)] = forms.DecimalField(
+            self.fields[metric_field_name(metric.pk)] = MetricField(
                 label=f"{metric.name} · {metric.input_label}",
                 help_text=metric.input_help,
                 required=False,
@@ -102,6 +149,7 @@ class ReportForm(forms.Form):
                 }
             )
             self.fields[metric_field_name(metric.pk)].metric = metric
+            self.fields[metric_field_name(metric.pk)].figure_label = label
         for name, field in self.fields.items():
             if name != "progress_status":
                 field.widget.attrs.setdefault("class", "form-control")
@@ -132,8 +180,12 @@ class ReportForm(forms.Form):
 class ReturnForm(forms.Form):
     reason = forms.CharField(
         label="退回原因",
+        max_length=REMARK_MAX,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "请写明需要补充或修改的内容"}),
-        error_messages={"required": "退回时必须填写退回原因，以便联络员知道如何修改。"},
+        error_messages={
+            "required": "退回时必须填写退回原因，以便联络员知道如何修改。",
+            **_too_long("退回原因", REMARK_MAX),
+        },
     )
 
 
@@ -150,8 +202,9 @@ class ReopenForm(forms.Form):
     )
     reason = forms.CharField(
         label="开放原因",
+        max_length=REMARK_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "请填写开放补报的原因。"},
+        error_messages={"required": "请填写开放补报的原因。", **_too_long("开放原因", REMARK_MAX)},
     )
     until = forms.DateField(
         label="开放至（可不填）",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 
 from django.conf import settings
 from django.db import models
@@ -50,6 +51,12 @@ class ProgressReport(models.Model):
     # On time, as a query condition: reported, first submitted on or before the due date (local time).
     # The same rule for one row is ``counts_on_time``; tests/reports/test_rules.py holds them equal.
     ON_TIME = Q(state__in=REPORTED_STATES, first_submitted_at__date__lte=F("period__due_on"))
+    # How long a text a person may type. A long quarterly report is about 5,000 characters per box; four times
+    # that is room for anyone, while a megabyte of pasted text would stall the documents compiled from it.
+    # ``reports.services`` refuses longer text with ``text_too_long``, and the forms say the same.
+    TEXT_MAX_LENGTH = 20_000
+    # Reasons and comments (a return reason, an approval note, why a period is reopened): a few sentences.
+    REMARK_MAX_LENGTH = 2_000
 
     period = models.ForeignKey(
         "campaign.ReportingPeriod", verbose_name=_("报告期"), on_delete=models.PROTECT, related_name="reports"
@@ -60,9 +67,9 @@ class ProgressReport(models.Model):
     task = models.ForeignKey(
         "tasks.Task", verbose_name=_("任务"), on_delete=models.PROTECT, related_name="reports"
     )
-    progress = models.TextField(_("工作进展"), blank=True)
-    problems = models.TextField(_("存在问题"), blank=True)
-    next_steps = models.TextField(_("下一步计划"), blank=True)
+    progress = models.TextField(_("工作进展"), blank=True, max_length=TEXT_MAX_LENGTH)
+    problems = models.TextField(_("存在问题"), blank=True, max_length=TEXT_MAX_LENGTH)
+    next_steps = models.TextField(_("下一步计划"), blank=True, max_length=TEXT_MAX_LENGTH)
     progress_status = models.CharField(
         _("推进情况"), max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.ON_TRACK
     )
@@ -70,7 +77,7 @@ class ProgressReport(models.Model):
         _("状态"), max_length=20, choices=State.choices, default=State.DRAFT, db_index=True
     )
     version = models.PositiveIntegerField(_("版本"), default=1)
-    return_reason = models.TextField(_("退回原因"), blank=True)
+    return_reason = models.TextField(_("退回原因"), blank=True, max_length=REMARK_MAX_LENGTH)
 
     # A default rather than auto_now_add, so demo and imported reports can carry their real dates.
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
@@ -169,6 +176,11 @@ class ProgressReport(models.Model):
     def can(self, step: str) -> bool:
         return self.state in self.TRANSITIONS[step]
 
+    @staticmethod
+    def text_too_long(label: str, limit: int, length: int | str) -> str:
+        """The one wording for a text over its limit, for the services and the forms alike."""
+        return f"{label}不能超过{limit}字（当前{length}字），请精简后再保存。"
+
     @classmethod
     def light_for(cls, report: ProgressReport | None, period, today: dt.date) -> tuple[str, str]:
         """The light of one unit × task × period on ``today``, and its words.
@@ -224,8 +236,10 @@ class MetricValue(models.Model):
 
 
 def evidence_upload_to(instance: Evidence, filename: str) -> str:
+    """``filename`` is ``evidence.stored_name``'s short generated one; the person's name is ``original_name``
+    (a long Chinese file name is 3 bytes a character, past the file system's 255-byte limit)."""
     report = instance.report
-    return f"evidence/{report.period_id}/{report.unit_id}/{instance.sha256[:16]}-{filename}"
+    return f"evidence/{report.period_id}/{report.unit_id}/{filename}"
 
 
 class Evidence(models.Model):
@@ -265,6 +279,17 @@ class Evidence(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def download_name(self) -> str:
+        """The person's file name with the extension of what the file really is (stored files carry it)."""
+        extension = posixpath.splitext(self.file.name or "")[1]
+        if not self.original_name:
+            return posixpath.basename(self.file.name or "")
+        stem, own = posixpath.splitext(self.original_name)
+        if not extension or own.lower() == extension.lower():
+            return self.original_name
+        return f"{stem or self.original_name}{extension}"
 
     @property
     def is_pdf(self) -> bool:
@@ -326,7 +351,7 @@ class PeriodReopening(models.Model):
     unit = models.ForeignKey(
         "units.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="reopenings"
     )
-    reason = models.TextField(_("原因"))
+    reason = models.TextField(_("原因"), max_length=ProgressReport.REMARK_MAX_LENGTH)
     until = models.DateField(_("开放至"), null=True, blank=True, help_text=_("留空表示直到办公室撤销"))
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

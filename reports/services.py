@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -39,11 +41,21 @@ MetricsInput = Mapping[int | str, object] | Iterable[Mapping[str, object]] | Non
 
 MAX_METRIC_VALUE = Decimal("999999999999.99")
 TEXT_FIELDS = ("progress", "problems", "next_steps")
+TEXT_LABELS = {name: str(ProgressReport._meta.get_field(name).verbose_name) for name in TEXT_FIELDS}
 
 logger = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- checks
+
+
+def clean_text(value: str | None, *, label: str, limit: int = ProgressReport.TEXT_MAX_LENGTH) -> str:
+    """``value`` stripped, refused when longer than ``limit`` (``ProgressReport.TEXT_MAX_LENGTH`` for a
+    report's own text, ``REMARK_MAX_LENGTH`` for reasons and comments). What is saved stays as it was."""
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise DomainError(ProgressReport.text_too_long(label, limit, len(value)), code="text_too_long")
+    return value
 
 
 def _require_author(unit_id: int, by) -> None:
@@ -163,6 +175,38 @@ def _parse_metric_items(metrics: MetricsInput) -> list[tuple[object, object]]:
     return items
 
 
+# What a typed figure may look like: digits, an optional decimal part, and commas only as thousands
+# separators ("1,234"), after full-width characters are made ordinary ("１２３" is 123, "1，234" is 1,234).
+NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+
+
+class MisplacedComma(ValueError):
+    """Commas that are not thousands separators: "1,2,3" may be three figures or 123; nobody can tell."""
+
+
+def metric_number(raw: object) -> Decimal:
+    """The one rule for reading a figure a person typed or sent (the form's and the API's). Raises
+    ``MisplacedComma`` for commas that are not thousands separators, ``ValueError`` for anything else that
+    is not a number; the range (not negative, not too large) is the caller's."""
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    if isinstance(raw, int | float | Decimal):
+        return Decimal(str(raw))
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if not NUMBER.fullmatch(text):
+        if "," in text and NUMBER.fullmatch(text.replace(",", "")):
+            raise MisplacedComma(raw)
+        raise ValueError(raw)
+    return Decimal(text.replace(",", ""))
+
+
+def misplaced_comma_message(label: str, raw: object) -> str:
+    return (
+        f"{label}填写的“{raw}”中逗号位置不对：逗号只能用作千位分隔符（如 1,234），"
+        "无法确定是一个数还是几个数，请只填写一个数。"
+    )
+
+
 def clean_metrics(*, task: Task, metrics: MetricsInput) -> dict[int, Decimal | None]:
     """{metric id: value or None (clear)}; refuses unknown metrics, non-numbers and negatives."""
     items = _parse_metric_items(metrics)
@@ -185,8 +229,10 @@ def clean_metrics(*, task: Task, metrics: MetricsInput) -> dict[int, Decimal | N
         if isinstance(raw_value, bool):
             raise DomainError(f"{label}应填写数字（单位：{metric.unit_of_measure}）。", code="metrics")
         try:
-            value = Decimal(str(raw_value).strip().replace(",", ""))
-        except InvalidOperation:
+            value = metric_number(raw_value)
+        except MisplacedComma:
+            raise DomainError(misplaced_comma_message(label, raw_value), code="metrics") from None
+        except (ValueError, InvalidOperation):
             raise DomainError(
                 f"{label}应填写数字（单位：{metric.unit_of_measure}），“{raw_value}”不是数字。",
                 code="metrics",
@@ -265,6 +311,10 @@ def report_create(
             code="duplicate",
         )
     status = _clean_status(progress_status) or ProgressReport.ProgressStatus.ON_TRACK
+    texts = {
+        name: clean_text(value, label=TEXT_LABELS[name])
+        for name, value in zip(TEXT_FIELDS, (progress, problems, next_steps), strict=True)
+    }
     cleaned = clean_metrics(task=task, metrics=metrics)
     try:
         with transaction.atomic():
@@ -272,9 +322,7 @@ def report_create(
                 period=period,
                 unit=unit,
                 task=task,
-                progress=(progress or "").strip(),
-                problems=(problems or "").strip(),
-                next_steps=(next_steps or "").strip(),
+                **texts,
                 progress_status=status,
                 created_by=by,
                 updated_by=by,
@@ -314,12 +362,16 @@ def report_save_draft(
     if current.version != version:
         raise _stale(current)
     status = _clean_status(progress_status)
+    texts = {
+        name: clean_text(value, label=TEXT_LABELS[name])
+        for name, value in zip(TEXT_FIELDS, (progress, problems, next_steps), strict=True)
+        if value is not None
+    }
     cleaned = clean_metrics(task=current.task, metrics=metrics)
     fields = ["updated_by"]
-    for name, value in zip(TEXT_FIELDS, (progress, problems, next_steps), strict=True):
-        if value is not None:
-            setattr(current, name, value.strip())
-            fields.append(name)
+    for name, value in texts.items():
+        setattr(current, name, value)
+        fields.append(name)
     if status is not None:
         current.progress_status = status
         fields.append("progress_status")
@@ -473,7 +525,7 @@ def report_save(
 def report_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
     """Send the report back to the unit; the reason is required and shown at the top of the report."""
     _require_office(by)
-    reason = (reason or "").strip()
+    reason = clean_text(reason, label="退回原因", limit=ProgressReport.REMARK_MAX_LENGTH)
     if not reason:
         raise DomainError("退回时必须填写退回原因，以便联络员知道如何修改。", code="reason_required")
     current = _locked(report)
@@ -493,13 +545,14 @@ def report_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
 def report_approve(*, report: ProgressReport, by, comment: str = "") -> ProgressReport:
     """Approve a submitted report; it is locked from then on."""
     _require_office(by)
+    comment = clean_text(comment, label="审核意见", limit=ProgressReport.REMARK_MAX_LENGTH)
     current = _locked(report)
     _require_step(current, "approve")
     current.state = State.APPROVED
     current.reviewed_at = timezone.now()
     current.reviewed_by = by
     _save(current, current.version, ["state", "reviewed_at", "reviewed_by"])
-    _event(current, Action.APPROVED, by, comment=(comment or "").strip(), from_state=State.SUBMITTED)
+    _event(current, Action.APPROVED, by, comment=comment, from_state=State.SUBMITTED)
     return current
 
 
@@ -551,7 +604,7 @@ def period_reopen_for_unit(
 ) -> PeriodReopening:
     """Let one unit create and change its reports in a closed period (a lock exception)."""
     _require_office(by)
-    reason = (reason or "").strip()
+    reason = clean_text(reason, label="开放原因", limit=ProgressReport.REMARK_MAX_LENGTH)
     if not reason:
         raise DomainError("请填写开放补报的原因。", code="reason_required")
     if period.state != ReportingPeriod.State.CLOSED:
@@ -606,10 +659,10 @@ def _require_evidence_change(report: ProgressReport, by) -> ProgressReport:
 
 
 def _clean_caption(caption: str | None) -> str:
-    caption = (caption or "").strip()
-    if len(caption) > 200:
-        raise DomainError("说明不能超过 200 个字。", code="caption")
-    return caption
+    try:
+        return clean_text(caption, label="材料说明", limit=Evidence._meta.get_field("caption").max_length)
+    except DomainError as error:
+        raise DomainError(error.message, code="caption") from None
 
 
 def _clean_url(url: str | None) -> str:
@@ -639,14 +692,14 @@ def _attach_file(
     evidence = Evidence(
         report=current,
         kind=Evidence.Kind.FILE,
-        original_name=(getattr(file, "name", "") or "")[:255],
+        original_name=evidence_files.display_name(getattr(file, "name", "")),
         content_type=kind.content_type,
         size=size,
         sha256=sha256,
         caption=caption,
         uploaded_by=by,
     )
-    evidence.file.save(evidence_files.safe_name(evidence.original_name, kind.extension), file, save=False)
+    evidence.file.save(evidence_files.stored_name(kind.extension), file, save=False)
     if kind.content_type.startswith("image/"):
         thumb = evidence_files.make_thumbnail(file)
         if thumb is not None:

@@ -299,7 +299,7 @@ def evidence_file(request, pk: int, thumb: bool = False):
     if evidence.kind != Evidence.Kind.FILE or not stored:
         raise NotFound("文件不存在。")
     inline = thumb or evidence.is_image or evidence.is_pdf
-    name = evidence.original_name or stored.name.rsplit("/", 1)[-1]
+    name = evidence.download_name
     response = FileResponse(
         stored.open("rb"),
         content_type="image/jpeg" if thumb else evidence.content_type,

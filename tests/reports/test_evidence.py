@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -74,7 +75,8 @@ def test_photo_is_stored_with_checksum_size_and_thumbnail(report, liaison_a):
     assert evidence.size == len(data)
     assert evidence.sha256 == hashlib.sha256(data).hexdigest()
     assert evidence.original_name == "宣讲现场.png"
-    assert evidence.file.name.endswith("宣讲现场.png")
+    assert re.fullmatch(r"evidence/\d+/\d+/[0-9a-f]{32}\.png", evidence.file.name)  # short, generated
+    assert evidence.download_name == "宣讲现场.png"
     with Image.open(evidence.thumbnail.open("rb")) as thumb:
         assert max(thumb.size) == 320
     assert ReportEvent.objects.filter(report=report, action="evidence_added").get().comment == "宣讲现场"
@@ -100,7 +102,8 @@ def test_a_pdf_named_as_a_photo_is_stored_as_a_pdf(report, liaison_a):
     evidence = services.evidence_add_file(report=report, by=liaison_a, file=upload("photo.jpg", PDF))
 
     assert evidence.content_type == "application/pdf"
-    assert evidence.file.name.endswith("photo.pdf")
+    assert evidence.file.name.endswith(".pdf")
+    assert (evidence.original_name, evidence.download_name) == ("photo.jpg", "photo.pdf")
 
 
 def test_exe_renamed_pdf_is_refused_and_nothing_is_stored(report, liaison_a, settings):

@@ -2,7 +2,8 @@
 
 Sheets: 汇总 (per task), 台账 (one row per report), 单位报送情况 (per unit), 指标完成 (targets vs reported).
 Every sheet has a frozen, filterable header row and widths that fit Chinese text; dates are Excel dates and
-numbers are numbers, so the office can sort, filter and sum without retyping anything.
+numbers are numbers, so the office can sort, filter and sum without retyping anything. Text is text: every
+string goes through ``cell_value``, so what a person typed is never a formula (see ``string_cell``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -20,6 +22,34 @@ HEADER_FONT = Font(name="等线", bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="F2DCDB")
 HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 PERCENT_FORMAT = "0.0%"
+# First characters that make Excel or WPS read text as a formula: openpyxl itself writes a string starting
+# with "=" as a formula cell, and a spreadsheet turns "+", "-", "@" (and tab/CR before them) into one when
+# the cell is edited. Such text gets an explicit string cell with Excel's quote prefix.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def string_cell(ws, text: str) -> WriteOnlyCell:
+    """``text`` as a string cell whatever it looks like: openpyxl guesses the type from the value ("=…" is a
+    formula, "#N/A" an error), so the type is set after the value. ``quotePrefix`` is Excel's own leading
+    apostrophe, kept in the style: the cell shows and reads back exactly ``text``, and stays text when edited."""
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    if text.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+    return cell
+
+
+def cell_value(ws, value):
+    """What to write for ``value``: numbers, dates and None as they are; a string as text, never a formula.
+    Control characters a worksheet cannot hold (a Word line break pasted as \\v) are dropped rather than
+    failing the whole workbook."""
+    if not isinstance(value, str):
+        return value
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith(FORMULA_STARTS) or value in ERROR_CODES:
+        return string_cell(ws, value)
+    return str(value)  # a str subclass (SafeString) would fall outside openpyxl's type table
 
 
 class Sheet:
@@ -35,7 +65,7 @@ class Sheet:
         self.ws.freeze_panes = "A2"
         header = []
         for column in columns:
-            cell = WriteOnlyCell(self.ws, value=column.title)
+            cell = string_cell(self.ws, ILLEGAL_CHARACTERS_RE.sub("", str(column.title)))
             cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGN
             header.append(cell)
         self.ws.append(header)
@@ -46,14 +76,15 @@ class Sheet:
         self._any_styled = any(self._styled)
 
     def append(self, values: list) -> None:
+        ws = self.ws
+        values = [cell_value(ws, v) for v in values]
         if self._any_styled:
-            values = list(values)
             for i, styled in enumerate(self._styled):
                 if styled and values[i] is not None:
-                    cell = WriteOnlyCell(self.ws, value=values[i])
+                    cell = WriteOnlyCell(ws, value=values[i])
                     cell.number_format = PERCENT_FORMAT
                     values[i] = cell
-        self.ws.append(values)
+        ws.append(values)
         self.rows += 1
 
     def close(self) -> None:
