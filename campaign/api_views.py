@@ -1,3 +1,5 @@
+"""The campaign's read-only API (campaigns, phases, periods)."""
+
 from rest_framework import serializers, viewsets
 
 from .models import Campaign, Phase, ReportingPeriod

@@ -1,14 +1,17 @@
 """One settings module, read from the environment.
 
-Quick start (nothing set): DEBUG on, SQLite under ``var/``, Celery jobs run in-process (eager).
-Production: set ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (Celery broker), ``SECRET_KEY``,
-``DEBUG=0`` and ``ALLOWED_HOSTS``. No secret has a default outside DEBUG.
+Nothing set means production-safe: DEBUG off, so ``SECRET_KEY`` and ``ALLOWED_HOSTS`` are required. The quick
+start (``make run``) sets ``DEBUG=1`` itself: SQLite under ``var/``, Celery jobs run in-process (eager).
+Production: set ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (Celery broker), ``SECRET_KEY`` and
+``ALLOWED_HOSTS``. No secret has a default outside DEBUG.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -32,12 +35,17 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless DEBUG=1: a production that forgets to set it must not serve /media/ to anyone or show its
+# settings on a 500. The quick start (make run) and the test suite (tests/settings.py) set DEBUG=1.
+DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off. "
+            "生产环境请设置 SECRET_KEY；本机试用请运行 make run（它会设置 DEBUG=1）。"
+        )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
@@ -53,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -78,6 +88,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login (page or API token) into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "campaign.urls"
@@ -117,7 +130,31 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Not a rule on the password: Django calls its password_changed() whenever a password is set and saved
+    # (password change page, admin, changepassword), and it deletes the person's API tokens.
+    {"NAME": "campaign.auth.RevokeTokensOnPasswordChange"},
 ]
+
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# refused (even with the right password) for AXES_COOLOFF_MINUTES, on /login/ and /api/v1/auth/token/.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "campaign.auth.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429  # Too Many Requests, with a Chinese page or JSON
+# Behind a reverse proxy every request comes from the proxy's address: name the header in which the proxy
+# writes the client's address (e.g. CLIENT_IP_HEADER=HTTP_X_REAL_IP for nginx's `proxy_set_header X-Real-IP
+# $remote_addr`, which overwrites whatever the client sent). Unset, the address is REMOTE_ADDR.
+AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(filter(None, [os.environ.get("CLIENT_IP_HEADER"), "REMOTE_ADDR"]))
+
+# API tokens (POST /api/v1/auth/token/) are good for this many days, then the client asks for a new one.
+API_TOKEN_TTL = timedelta(days=env_int("API_TOKEN_TTL_DAYS", 30))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -146,8 +183,43 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# A working day: a session ends 8 hours after login, and (on shared office computers) when the browser closes.
+SESSION_COOKIE_AGE = env_int("SESSION_HOURS", 8) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+
+# HTTPS (manage.py check --deploy passes with these defaults when DEBUG is off). The site is served over TLS
+# by the reverse proxy in front of gunicorn; TRUST_X_FORWARDED_PROTO=1 tells Django to believe the proxy's
+# X-Forwarded-Proto (set it only behind a proxy that overwrites that header).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# The container health check calls gunicorn directly over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): only our own files run. Inline <script>/<style> carry
+# nonce="{{ request.csp_nonce }}"; inline event handlers are not allowed (static/js/portal.js wires
+# data-autosubmit / data-confirm instead). style="" attributes stay allowed (style-src-attr): they set
+# widths and colours and cannot run code. The API docs pages relax this for themselves (campaign/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    },
+}
 
 # Uploads: evidence files are checked by content; the size limit is per file.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 20) * 1024 * 1024
@@ -168,11 +240,17 @@ COMPILATION_TIME_LIMIT = env_int("COMPILATION_TIME_LIMIT", 600)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first so that an anonymous request is told 401 with WWW-Authenticate, not a bare 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "campaign.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # A JSON body must be an object: null, false, "" or a list is a 400, read only after the permission check.
+    "DEFAULT_PARSER_CLASSES": [
+        "campaign.parsers.ObjectJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "campaign.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -188,6 +266,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and the docs pages are for signed-in people (a session or a token), not the public.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # Celery: with REDIS_URL set, jobs go to a worker through Redis; without, they run in-process (eager)

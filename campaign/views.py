@@ -1,6 +1,12 @@
+import logging
+
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from tasks.selectors import sections_with_tasks, unit_tasks
 from units.access import get_access
@@ -8,6 +14,23 @@ from units.models import Unit
 
 from .models import Campaign
 from .selectors import campaign_timeline, open_period
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """For the container health check and the reverse proxy: 200 "ok" when the database answers, else 503.
+    No login, no redirect to HTTPS (settings.SECURE_REDIRECT_EXEMPT)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("healthz: the database did not answer")
+        return HttpResponse("database unavailable", status=503, content_type="text/plain; charset=utf-8")
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")
 
 
 def _campaign_or_empty(request):

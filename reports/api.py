@@ -2,17 +2,20 @@
 
 A liaison sees and changes only the unit's own reports (another unit's report is 404); leadership reads all
 and changes none (403); the office reads all and reviews. A stale ``version`` on PATCH is 409.
+
+Every action says who may act (401/403/404) before it reads the body, so a person who may not act learns that
+whatever they sent; a body that is not a JSON object is then a 400 (``ObjectJSONParser``).
 """
 
 from __future__ import annotations
 
 import django_filters
 from django.db.models import Prefetch
+from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from campaign.errors import DomainError, NotFound
@@ -169,11 +172,19 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class ReturnSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, help_text="退回原因（必填，告诉联络员如何修改）"
+    )
+
+
+class ApproveSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, help_text="审核意见（可选）")
 
 
 class SubmitSerializer(serializers.Serializer):
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(
+        required=False, allow_null=True, error_messages={"invalid": "version 应为整数。"}
+    )
 
 
 class EvidenceInputSerializer(serializers.Serializer):
@@ -186,9 +197,11 @@ class EvidenceInputSerializer(serializers.Serializer):
 
 
 class ReportFilter(django_filters.FilterSet):
-    period = django_filters.NumberFilter()
-    unit = django_filters.NumberFilter()
-    task = django_filters.NumberFilter()
+    # Through the related row's id, so that Django's integer range check applies: an id too large for the
+    # database matches nothing instead of failing (SQLite raises OverflowError on a foreign-key column).
+    period = django_filters.NumberFilter(field_name="period__id")
+    unit = django_filters.NumberFilter(field_name="unit__id")
+    task = django_filters.NumberFilter(field_name="task__id")
     task_number = django_filters.NumberFilter(field_name="task__number")
     state = django_filters.ChoiceFilter(choices=ProgressReport.State.choices)
     progress_status = django_filters.ChoiceFilter(choices=ProgressReport.ProgressStatus.choices)
@@ -207,7 +220,6 @@ class ReportViewSet(
 
     serializer_class = ReportSerializer
     filterset_class = ReportFilter
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -231,15 +243,24 @@ class ReportViewSet(
     def get_object(self):
         try:
             return super().get_object()
-        except Exception as exc:  # Http404 from DRF: answer in Chinese
-            from django.http import Http404
+        except Http404:  # answer in Chinese
+            raise NotFound(selectors.NOT_FOUND) from None
 
-            if isinstance(exc, Http404):
-                raise NotFound(selectors.NOT_FOUND) from None
-            raise
+    def _report_for(self, who: str) -> ProgressReport:
+        """The report in the URL, once the person may take this step on it, before the body is read: another
+        unit's report is 404 (the queryset), a role that may not take the step 403, with the services' own
+        checks and words (``who``: "author" or "office"). The service checks again under its row lock."""
+        report = self.get_object()
+        if who == "office":
+            services.require_office(self.request.user)
+        else:
+            services.require_author(report.unit_id, self.request.user)
+        return report
 
     @extend_schema(request=ReportWriteSerializer, responses={201: ReportSerializer})
     def create(self, request):
+        if not get_access(request.user).is_unit_member:  # the office and leadership never author a report
+            services.require_author(None, request.user)
         data = self._input(request)
         missing = [
             label
@@ -261,7 +282,7 @@ class ReportViewSet(
 
     @extend_schema(request=ReportWriteSerializer, responses={200: ReportSerializer, 409: None})
     def partial_update(self, request, pk=None):
-        report = self.get_object()
+        report = self._report_for("author")
         data = self._input(request)
         for key, label in (("period", "报告期"), ("unit", "单位"), ("task", "任务")):
             if key in data and getattr(report, f"{key}_id") != data[key].pk:
@@ -282,9 +303,7 @@ class ReportViewSet(
         return Response(self._fresh(report.pk))
 
     def _input(self, request) -> dict:
-        serializer = ReportWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        return self._valid(ReportWriteSerializer, request)
 
     @staticmethod
     def _fields(data: dict) -> services.ReportFields:
@@ -296,56 +315,67 @@ class ReportViewSet(
     @extend_schema(request=SubmitSerializer, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        report = self.get_object()
-        version = request.data.get("version")
-        report = services.report_submit(
-            report=report, by=request.user, version=version if version not in ("", None) else None
-        )
+        report = self._report_for("author")
+        version = self._valid(SubmitSerializer, request).get("version")
+        report = services.report_submit(report=report, by=request.user, version=version)
         return Response(self._fresh(report.pk))
 
     @extend_schema(request=ReturnSerializer, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
-        report = self.get_object()
-        report = services.report_return(
-            report=report, by=request.user, reason=str(request.data.get("reason") or "")
-        )
+        report = self._report_for("office")
+        reason = self._valid(ReturnSerializer, request).get("reason", "")
+        report = services.report_return(report=report, by=request.user, reason=reason)
         return Response(self._fresh(report.pk))
 
-    @extend_schema(request=None, responses={200: ReportSerializer})
+    @extend_schema(request=ApproveSerializer, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        report = self.get_object()
-        report = services.report_approve(
-            report=report, by=request.user, comment=str(request.data.get("comment") or "")
-        )
+        report = self._report_for("office")
+        comment = self._valid(ApproveSerializer, request).get("comment", "")
+        report = services.report_approve(report=report, by=request.user, comment=comment)
         return Response(self._fresh(report.pk))
 
+    @staticmethod
+    def _valid(serializer_class, request) -> dict:
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _page(self, queryset, serializer_class) -> Response:
+        """A report's own list (its evidence, its events) in pages, as every list of this API and its schema."""
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+    # The report's filters (?state=, ?unit=…) do not apply to its evidence and events: filter_backends=[]
+    # keeps them out of the schema and out of get_object.
     @extend_schema(methods=["POST"], request=EvidenceInputSerializer, responses={201: EvidenceSerializer})
     @extend_schema(methods=["GET"], responses={200: EvidenceSerializer(many=True)})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def evidence(self, request, pk=None):
-        report = self.get_object()
         if request.method == "GET":
-            return Response(EvidenceSerializer(report.evidence.all(), many=True).data)
-        upload = request.FILES.get("file")
-        caption = str(request.data.get("caption") or "")
+            report = self.get_object()
+            return self._page(
+                report.evidence.select_related("uploaded_by").order_by("uploaded_at", "id"),
+                EvidenceSerializer,
+            )
+        report = self._report_for("author")
+        data = self._valid(EvidenceInputSerializer, request)
+        upload, url, caption = data.get("file"), data.get("url", ""), data.get("caption", "")
         if upload is not None:
             evidence = services.evidence_add_file(
                 report=report, by=request.user, file=upload, caption=caption
             )
-        elif request.data.get("url"):
-            evidence = services.evidence_add_link(
-                report=report, by=request.user, url=str(request.data["url"]), caption=caption
-            )
+        elif url:
+            evidence = services.evidence_add_link(report=report, by=request.user, url=url, caption=caption)
         else:
             raise DomainError("请上传文件（字段 file）或填写链接（字段 url）。", code="required")
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
-    @action(detail=True, methods=["delete"], url_path=r"evidence/(?P<evidence_id>\d+)")
+    @action(detail=True, methods=["delete"], url_path=r"evidence/(?P<evidence_id>\d+)", filter_backends=[])
     def evidence_remove(self, request, pk=None, evidence_id=None):
-        report = self.get_object()
+        report = self._report_for("author")
         evidence = report.evidence.filter(pk=evidence_id).first()
         if evidence is None:
             raise NotFound("佐证材料不存在。")
@@ -353,11 +383,10 @@ class ReportViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: EventSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def events(self, request, pk=None):
         report = self.get_object()
-        events = report.events.select_related("actor").order_by("at", "id")
-        return Response(EventSerializer(events, many=True).data)
+        return self._page(report.events.select_related("actor").order_by("at", "id"), EventSerializer)
 
 
 class ReopenSerializer(serializers.Serializer):
@@ -377,6 +406,7 @@ class ReopeningViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         responses={201: inline_serializer("Reopening", {"id": serializers.IntegerField()})},
     )
     def create(self, request):
+        services.require_office(request.user)  # who may act, before the body is read
         serializer = ReopenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

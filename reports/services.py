@@ -58,7 +58,7 @@ def clean_text(value: str | None, *, label: str, limit: int = ProgressReport.TEX
     return value
 
 
-def _require_author(unit_id: int, by) -> None:
+def require_author(unit_id: int, by) -> None:
     access = get_access(by)
     if access.can_edit_unit(unit_id):
         return
@@ -69,7 +69,7 @@ def _require_author(unit_id: int, by) -> None:
     raise PermissionDenied("只能填写和修改本单位的报告。")
 
 
-def _require_office(by) -> None:
+def require_office(by) -> None:
     access = get_access(by)
     if access.is_office:
         return
@@ -296,7 +296,7 @@ def report_create(
     metrics: MetricsInput = None,
 ) -> ProgressReport:
     """A new draft for (period, unit, task): only for a task the unit carries, once."""
-    _require_author(unit.pk, by)
+    require_author(unit.pk, by)
     if task.campaign_id != period.campaign_id:
         raise DomainError("任务与报告期不属于同一创建活动。", code="task_not_carried")
     if not unit_carries(unit_id=unit.pk, task_id=task.pk):
@@ -351,7 +351,7 @@ def report_save_draft(
     metrics: MetricsInput = None,
 ) -> ProgressReport:
     """Save the text and figures. Fields left as None keep their value. A stale ``version`` is refused."""
-    _require_author(report.unit_id, by)
+    require_author(report.unit_id, by)
     current = _locked(report)
     _require_step(current, "edit")
     _require_writable(current.period, current.unit_id)
@@ -385,7 +385,7 @@ def report_save_draft(
 @transaction.atomic
 def report_submit(*, report: ProgressReport, by, version: int | None = None) -> ProgressReport:
     """Hand the report to the office. Needs the 工作进展 text; a returned report may be resubmitted."""
-    _require_author(report.unit_id, by)
+    require_author(report.unit_id, by)
     current = _locked(report)
     _require_step(current, "submit")
     _require_writable(current.period, current.unit_id)
@@ -487,7 +487,7 @@ def report_save(
     figures and the file they uploaded (a browser cannot re-fill a file input) to tell them that one box is
     empty loses work, and the draft is exactly what they would save next. Any other failure rolls back all.
     """
-    _require_author(unit.pk, by)
+    require_author(unit.pk, by)
     with _evidence_input("evidence_file"):
         checked = evidence_files.check_upload(evidence_file) if evidence_file else None
     with _evidence_input("evidence_url"):
@@ -524,7 +524,7 @@ def report_save(
 @transaction.atomic
 def report_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
     """Send the report back to the unit; the reason is required and shown at the top of the report."""
-    _require_office(by)
+    require_office(by)
     reason = clean_text(reason, label="退回原因", limit=ProgressReport.REMARK_MAX_LENGTH)
     if not reason:
         raise DomainError("退回时必须填写退回原因，以便联络员知道如何修改。", code="reason_required")
@@ -544,7 +544,7 @@ def report_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
 @transaction.atomic
 def report_approve(*, report: ProgressReport, by, comment: str = "") -> ProgressReport:
     """Approve a submitted report; it is locked from then on."""
-    _require_office(by)
+    require_office(by)
     comment = clean_text(comment, label="审核意见", limit=ProgressReport.REMARK_MAX_LENGTH)
     current = _locked(report)
     _require_step(current, "approve")
@@ -561,7 +561,7 @@ def reports_approve_many(
     *, report_ids: Iterable[int], by
 ) -> tuple[list[ProgressReport], list[ProgressReport]]:
     """Approve every submitted report among ``report_ids``; returns (approved, skipped). Fixed queries."""
-    _require_office(by)
+    require_office(by)
     ids = {int(pk) for pk in report_ids}
     if not ids:
         raise DomainError("请先勾选要通过的报告。", code="nothing_selected")
@@ -603,7 +603,7 @@ def period_reopen_for_unit(
     *, period: ReportingPeriod, unit: Unit, by, reason: str, until: dt.date | None = None
 ) -> PeriodReopening:
     """Let one unit create and change its reports in a closed period (a lock exception)."""
-    _require_office(by)
+    require_office(by)
     reason = clean_text(reason, label="开放原因", limit=ProgressReport.REMARK_MAX_LENGTH)
     if not reason:
         raise DomainError("请填写开放补报的原因。", code="reason_required")
@@ -640,7 +640,7 @@ def period_reopen_for_unit(
 
 @transaction.atomic
 def period_reopening_revoke(*, reopening: PeriodReopening, by) -> PeriodReopening:
-    _require_office(by)
+    require_office(by)
     if reopening.revoked_at is None:
         reopening.revoked_at = timezone.now()
         reopening.save(update_fields=["revoked_at"])
@@ -651,7 +651,7 @@ def period_reopening_revoke(*, reopening: PeriodReopening, by) -> PeriodReopenin
 
 
 def _require_evidence_change(report: ProgressReport, by) -> ProgressReport:
-    _require_author(report.unit_id, by)
+    require_author(report.unit_id, by)
     current = _locked(report)
     _require_step(current, "edit")
     _require_writable(current.period, current.unit_id)

@@ -34,6 +34,13 @@ class Access:
     def can_read_unit(self, unit_id: int) -> bool:
         return self.sees_everything or unit_id in self.unit_ids
 
+    def sees_phones_of(self, unit_id: int) -> bool:
+        """Whose mobile numbers a person sees: the office and leadership every unit's people (they chase late
+        reports), a unit's own people their colleagues'. Not another unit's liaisons: the unit codes are
+        public and the numbers are personal. The office's contact (``CampaignRole.phone``) is for everyone
+        logged in, so a liaison always has someone to call."""
+        return self.sees_everything or unit_id in self.unit_ids
+
     @property
     def role_label(self) -> str:
         if self.is_office:

@@ -5,7 +5,8 @@ from django.shortcuts import get_object_or_404, render
 from campaign.models import Campaign
 from tasks.selectors import unit_tasks, units_directory
 
-from .models import Membership, Unit
+from .access import get_access
+from .models import CampaignRole, Membership, Unit, display_name
 
 
 @login_required
@@ -26,6 +27,9 @@ def unit_page(request, code: str):
     campaign = Campaign.current()
     responsibilities = unit_tasks(unit, campaign) if campaign else []
     members = Membership.objects.filter(unit=unit, is_active=True).select_related("user")
+    office = (
+        CampaignRole.objects.filter(role=CampaignRole.Role.OFFICE).exclude(phone="").select_related("user")
+    )
     return render(
         request,
         "units/unit_detail.html",
@@ -34,5 +38,7 @@ def unit_page(request, code: str):
             "responsibilities": responsibilities,
             "lead_count": sum(1 for r in responsibilities if r.is_lead),
             "members": members,
+            "show_phones": get_access(request.user).sees_phones_of(unit.pk),
+            "office_contacts": [(display_name(role.user), role.phone) for role in office.order_by("id")],
         },
     )

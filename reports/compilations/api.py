@@ -86,8 +86,6 @@ class CompilationRequestSerializer(serializers.Serializer):
     )
 
     def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise serializers.ValidationError({"detail": "请求体应为 JSON 对象。"})
         missing = [name for name in ("kind", "format") if data.get(name) in (None, "")]
         if missing:
             raise serializers.ValidationError(

@@ -62,7 +62,7 @@ def test_liaison_follows_the_bell_to_the_returned_report(
     page.get_by_test_id("bell").click()
     page.wait_for_url(f"{live_server.url}/notifications/")
     page.get_by_role("button", name="标为已读", exact=True).click()
-    page.wait_for_function("!document.querySelector('[data-testid=bell-count]')")
+    expect(page.get_by_test_id("bell-count")).to_have_count(0)
     expect(page.locator(".notif-unread")).to_have_count(0)
     expect(page.locator("#unread-pill")).to_have_text("")
     screenshot(page, "inbox-4-all-read")

@@ -59,7 +59,7 @@ def test_whole_loop_through_the_api_on_postgresql(
     resubmitted = liaison.post(f"{URL}{report_id}/submit/")
     approved = office.post(f"{URL}{report_id}/approve/")
     locked = liaison.patch(f"{URL}{report_id}/", {"progress": "改", "version": 6}, format="json")
-    events = office.get(f"{URL}{report_id}/events/").json()
+    events = office.get(f"{URL}{report_id}/events/").json()["results"]
 
     assert created.status_code == 201
     assert evidence.status_code == 201

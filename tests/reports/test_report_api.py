@@ -234,7 +234,7 @@ def test_full_loop_through_the_api(api_client, open_period, unit_a, liaison_a, o
     resubmitted = api_client.post(f"{URL}{created['id']}/submit/")
     api_client.force_authenticate(office_user)
     approved = api_client.post(f"{URL}{created['id']}/approve/")
-    events = api_client.get(f"{URL}{created['id']}/events/").json()
+    events = api_client.get(f"{URL}{created['id']}/events/").json()["results"]
 
     assert (empty.status_code, empty.json()["detail"]) == (
         400,
@@ -270,7 +270,7 @@ def test_evidence_upload_through_the_api(api_a, open_period, unit_a, liaison_a):
         {"file": SimpleUploadedFile("现场.png", out.getvalue()), "caption": "现场照片"},
         format="multipart",
     )
-    listed = api_a.get(f"{URL}{report.pk}/evidence/").json()
+    listed = api_a.get(f"{URL}{report.pk}/evidence/").json()["results"]
 
     assert response.status_code == 201
     body = response.json()
