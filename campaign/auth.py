@@ -2,7 +2,7 @@
 
 - ``ExpiringTokenAuthentication``: DRF's token authentication, refusing a token older than
   ``settings.API_TOKEN_TTL`` (401, the client asks ``POST /api/v1/auth/token/`` for a new one).
-  The token endpoint is ``campaign.api.ObtainTokenView`` (this module is imported by DRF's settings, so it
+  The token endpoint is ``campaign.auth_views.ObtainTokenView`` (this module is imported by DRF's settings, so it
   imports no views).
 - ``RevokeTokensOnPasswordChange``: Django calls ``password_changed()`` on every configured password validator
   when a password is set and saved; this one deletes the person's tokens.

@@ -283,8 +283,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = COMPILATION_TIME_LIMIT + 60
 CELERY_TASK_SOFT_TIME_LIMIT = COMPILATION_TIME_LIMIT
 # Redis hides a delivered message until it is acked (acks_late). If a whole worker dies mid-job the message
-# comes back after this long: the job's hard limit plus a minute, so the next worker finishes it soon after
-# the reaper (reports.compilations.build.fail_stuck) would have given up on it — the two agree.
+# comes back after this long (the job's hard limit plus a minute) and the next worker restarts it; the reaper
+# (reports.compilations.build.stuck_after) waits for that redelivery and only fails rows whose message did not
+# come back.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -112,6 +112,11 @@ class CompilationViewSet(
     def get_queryset(self):
         return selectors.compilations_visible_to(self.request.user)
 
+    def retrieve(self, request, *args, **kwargs):
+        # A row whose in-process build died is shown failed here too, as on the progress page.
+        compilation = service.compilation_check_stuck(compilation=self.get_object())
+        return Response(CompilationSerializer(compilation, context=self.get_serializer_context()).data)
+
     @extend_schema(
         summary="申请生成汇编文件",
         request=CompilationRequestSerializer,

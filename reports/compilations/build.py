@@ -6,12 +6,15 @@ module imports neither, so the dependencies run services → jobs → build → 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import signal
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -33,6 +36,9 @@ QUEUED_TIMEOUT = dt.timedelta(hours=24)
 # Closed periods older than this are not compiled automatically (they closed before this feature ran).
 AUTO_COMPILE_WINDOW = dt.timedelta(days=30)
 AUTO_FORMATS = (Compilation.Format.PDF, Compilation.Format.XLSX)
+# kombu's Redis transport looks for unacknowledged messages past the visibility timeout every 10 seconds;
+# a redelivered job then waits for a free worker process and claims its row. This margin covers both.
+REDELIVERY_SLACK = dt.timedelta(seconds=60)
 
 
 class Superseded(Exception):
@@ -42,9 +48,10 @@ class Superseded(Exception):
 class ProgressReporter:
     """Writes progress into the row, only while this run still owns it, and not more than needed."""
 
-    def __init__(self, compilation_id: int, token: uuid.UUID):
+    def __init__(self, compilation_id: int, token: uuid.UUID, deadline: float | None = None):
         self.compilation_id = compilation_id
         self.token = token
+        self.deadline = deadline  # time.monotonic() past which the run stops (the soft time limit)
         self.last = (-1, "")
         self.last_at = 0.0
 
@@ -54,8 +61,12 @@ class ProgressReporter:
         )
 
     def __call__(self, percent: int, stage: str) -> None:
+        from celery.exceptions import SoftTimeLimitExceeded
+
         percent = max(0, min(99, int(percent)))
         now = time.monotonic()
+        if self.deadline is not None and now > self.deadline:
+            raise SoftTimeLimitExceeded()
         if (percent, stage) == self.last or (stage == self.last[1] and now - self.last_at < 0.5):
             return
         if not self._owned().update(progress=percent, stage=stage[:100]):
@@ -107,9 +118,44 @@ def _claim(compilation_id: int) -> tuple[Compilation, uuid.UUID] | None:
         return row, token
 
 
+def in_process() -> bool:
+    """Jobs run inside the web request (the quick start, no REDIS_URL): no worker enforces time limits,
+    nothing redelivers a job whose process died, and no beat runs the reaper."""
+    from campaign.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+@contextlib.contextmanager
+def _in_process_time_limit() -> Iterator[None]:
+    """The worker's soft time limit, for a job run in-process: SIGALRM raises ``SoftTimeLimitExceeded``
+    inside the renderer, as Celery's pool does. Signals reach only the main thread (gunicorn's sync
+    workers run requests there); elsewhere ``ProgressReporter`` checks the same deadline between steps."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    if not in_process() or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def overrun(signum, frame):
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, overrun)
+    signal.setitimer(signal.ITIMER_REAL, settings.COMPILATION_TIME_LIMIT)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def compilation_run(*, compilation_id: int) -> str:
     """Build the document of one compilation. Idempotent: a done or failed one is left alone, a running
-    one (its worker died) is rebuilt from the start. Returns what happened, for the job's log."""
+    one (its worker died) is rebuilt from the start. Returns what happened, for the job's log.
+
+    Whatever ends the run, the row does not stay "running": an error or the time limit fails it here; the
+    process being told to exit (gunicorn aborting a request that ran past its timeout, Ctrl-C) fails it
+    on the way out; a process killed outright is failed by ``compilations_fail_stuck``."""
     from celery.exceptions import SoftTimeLimitExceeded
 
     from .render import render
@@ -118,9 +164,11 @@ def compilation_run(*, compilation_id: int) -> str:
     if claimed is None:
         return "skipped"
     compilation, token = claimed
-    reporter = ProgressReporter(compilation.pk, token)
+    reporter = ProgressReporter(
+        compilation.pk, token, deadline=time.monotonic() + settings.COMPILATION_TIME_LIMIT
+    )
     try:
-        with tempfile.TemporaryDirectory(prefix="compilation-") as tmp:
+        with _in_process_time_limit(), tempfile.TemporaryDirectory(prefix="compilation-") as tmp:
             path = render(compilation, Path(tmp), reporter)
             reporter(97, "保存文件")
             return _finish(compilation, token, path)
@@ -138,6 +186,13 @@ def compilation_run(*, compilation_id: int) -> str:
         logger.exception("compilation %s failed", compilation_id)
         _fail(compilation_id, token, f"生成失败：{type(exc).__name__}：{str(exc) or repr(exc)}"[:2000])
         return "failed"
+    except BaseException:  # SystemExit / KeyboardInterrupt: the process is going away; say so, then go
+        _fail(
+            compilation_id,
+            token,
+            "生成过程中执行进程被终止（网页请求超时或服务重启），已停止。请重试；若再次失败，请缩小范围。",
+        )
+        raise
 
 
 def _finish(compilation: Compilation, token: uuid.UUID, path: Path) -> str:
@@ -176,17 +231,38 @@ def _fail(compilation_id: int, token: uuid.UUID, message: str) -> None:
 # -------------------------------------------------------------------------------------- periodic
 
 
+def redelivery_after() -> dt.timedelta:
+    """How long after a worker took a job the broker hands it to another worker if it was never
+    acknowledged (the whole worker died): Redis' visibility timeout."""
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
+    return dt.timedelta(seconds=options.get("visibility_timeout", 3600))
+
+
 def stuck_after() -> dt.timedelta:
-    """Past the hard time limit plus a margin, no live job can still own a running row."""
-    return dt.timedelta(seconds=settings.COMPILATION_TIME_LIMIT + 60 + 60)
+    """How long a row may say "running" since its run started before the reaper fails it.
+
+    The reaper and redelivery agree: a row is failed only when no run can still own it or take it over.
+    With a worker, a live run ends by the hard time limit; a run whose whole worker died is redelivered
+    after the visibility timeout (settings keep it longer than the hard limit) and its new run claims the
+    row, restarting ``started_at`` — so the reaper waits for the visibility timeout plus the time a
+    redelivery needs to be claimed, and reaps only rows whose message is not coming back (lost, or no
+    worker running). In-process nothing redelivers: past the hard limit the run is gone."""
+    hard_limit = dt.timedelta(seconds=settings.COMPILATION_TIME_LIMIT + 60)
+    if in_process():
+        return hard_limit
+    return max(hard_limit, redelivery_after()) + REDELIVERY_SLACK
 
 
-def compilations_fail_stuck(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Mark as failed what can no longer finish: running past the time limit (its worker was killed or
-    hit the hard limit), or queued for a day without a worker picking it up (the message was lost)."""
+def compilations_fail_stuck(
+    *, now: dt.datetime | None = None, ids: Iterable[int] | None = None
+) -> dict[str, int]:
+    """Mark as failed what can no longer finish: running past ``stuck_after`` (its process died and no
+    redelivery took it over), or queued for a day without a worker picking it up (the message was lost).
+    ``ids`` narrows it to some rows (a page looking at one compilation)."""
     now = now or timezone.now()
     limit = stuck_after()
-    running = Compilation.objects.filter(state=Compilation.State.RUNNING).filter(
+    rows = Compilation.objects.all() if ids is None else Compilation.objects.filter(pk__in=list(ids))
+    running = rows.filter(state=Compilation.State.RUNNING).filter(
         Q(started_at__lt=now - limit) | Q(started_at__isnull=True, created_at__lt=now - limit)
     )
     failed_running = running.update(
@@ -196,9 +272,7 @@ def compilations_fail_stuck(*, now: dt.datetime | None = None) -> dict[str, int]
         finished_at=now,
         run_token=None,
     )
-    failed_queued = Compilation.objects.filter(
-        state=Compilation.State.QUEUED, created_at__lt=now - QUEUED_TIMEOUT
-    ).update(
+    failed_queued = rows.filter(state=Compilation.State.QUEUED, created_at__lt=now - QUEUED_TIMEOUT).update(
         state=Compilation.State.FAILED,
         error="排队超过24小时仍未开始（后台服务可能未运行），已标记为失败，可重试。",
         stage="失败",

@@ -1,8 +1,10 @@
 """Background jobs of compiled documents (Celery; discovered as ``<app>.jobs``). Thin: ids in, ``build`` out.
 
 Compilation jobs acknowledge late and are rejected back to the queue when their worker process dies, so a
-killed worker's job runs again; ``build.compilation_run`` restarts such a job cleanly and gives up after a
-few interruptions. Anything left "running" past the time limit is failed by ``compilations_fail_stuck``.
+killed pool process's job runs again at once; a job whose whole worker died comes back from Redis after the
+visibility timeout (longer than the hard time limit). ``build.compilation_run`` restarts such a job cleanly
+and gives up after a few interruptions. What no redelivery will take over is failed by
+``compilations_fail_stuck`` (``build.stuck_after`` says when).
 """
 
 from celery import shared_task

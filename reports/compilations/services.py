@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from campaign.errors import DomainError, PermissionDenied
@@ -42,6 +44,32 @@ KIND_HELP = {
 }
 # A ledger is a spreadsheet; past this many rows a PDF or Word table is no use to anyone.
 LEDGER_DOCUMENT_MAX_ROWS = 5000
+# How many of one person's compilations may be queued or running at once (a setting may change it).
+IN_FLIGHT_PER_PERSON = 5
+
+
+def in_flight_limit() -> int:
+    return getattr(settings, "COMPILATIONS_IN_FLIGHT_PER_PERSON", IN_FLIGHT_PER_PERSON)
+
+
+def _check_in_flight(by) -> None:
+    """One person's compilations in flight are limited: each runs a worker for minutes, and a person
+    clicking again and again (or a script) must not fill the queue. Locks the person's row so that two
+    requests at once cannot both pass the count."""
+    get_user_model().objects.select_for_update().filter(pk=by.pk).first()
+    limit = in_flight_limit()
+    in_flight = Compilation.objects.filter(
+        requested_by=by, automatic=False, state__in=[Compilation.State.QUEUED, Compilation.State.RUNNING]
+    ).count()
+    if in_flight >= limit:
+        raise DomainError(
+            f"您已有{in_flight}份汇编正在排队或生成（每人最多同时{limit}份），"
+            "请在“汇编文件”列表中等其中一份完成后再申请。",
+            code="too_many_in_flight",
+            http_status=429,
+        )
+
+
 # ------------------------------------------------------------------------------------- permissions
 
 
@@ -166,6 +194,9 @@ def compilation_request(
         "unit": given["unit"],
         "task": given["task"],
     }
+    # A row whose run died must not stand in for this request (nor count against the person's limit):
+    # in-process there is no beat to reap it, so every request reaps first.
+    build.compilations_fail_stuck()
     with transaction.atomic():
         existing = (
             Compilation.objects.select_for_update()
@@ -174,6 +205,7 @@ def compilation_request(
         )
         if existing is not None:
             return existing, False
+        _check_in_flight(by)
         compilation = Compilation.objects.create(**scope, requested_by=by)
         jobs.compilation_enqueue(compilation.pk)
     return compilation, True
@@ -212,12 +244,14 @@ def compilation_retry(*, compilation: Compilation, by) -> Compilation:
         get_access(by), kind=compilation.kind, unit_id=compilation.unit_id
     ):
         raise PermissionDenied("您没有重新生成该文件的权限。")
+    build.compilations_fail_stuck()
     with transaction.atomic():
         row = Compilation.objects.select_for_update().get(pk=compilation.pk)
         if row.state != Compilation.State.FAILED:
             raise DomainError(
                 f"只有失败的汇编可以重试（当前状态：{row.get_state_display()}）。", code="not_failed"
             )
+        _check_in_flight(by)
         Compilation.objects.filter(pk=row.pk).update(
             state=Compilation.State.QUEUED,
             progress=0,
@@ -231,6 +265,14 @@ def compilation_retry(*, compilation: Compilation, by) -> Compilation:
         )
         jobs.compilation_enqueue(row.pk)
     compilation.refresh_from_db()
+    return compilation
+
+
+def compilation_check_stuck(*, compilation: Compilation) -> Compilation:
+    """Fail this compilation if its run died (see ``build.stuck_after``), so a page never shows "running"
+    forever — in-process no beat runs the reaper. Returns the row as it now is."""
+    if not compilation.is_finished and build.compilations_fail_stuck(ids=[compilation.pk])["running"]:
+        compilation.refresh_from_db()
     return compilation
 
 

@@ -124,6 +124,7 @@ def compilation_new(request):
 @domain_errors_as_pages
 def compilation_detail(request, pk: int):
     compilation = selectors.compilation_visible_to(user=request.user, pk=pk)
+    compilation = service.compilation_check_stuck(compilation=compilation)
     return render(request, "compilations/detail.html", {"c": compilation})
 
 
@@ -131,6 +132,7 @@ def compilation_detail(request, pk: int):
 def compilation_progress(request, pk: int):
     """The polled fragment: polls itself every second until the compilation is done or failed."""
     compilation = selectors.compilation_visible_to(user=request.user, pk=pk)
+    compilation = service.compilation_check_stuck(compilation=compilation)
     return render(request, "compilations/_progress.html", {"c": compilation})
 
 

@@ -149,7 +149,7 @@ def test_a_killed_pool_process_has_its_job_retried_to_done(plan, office_user, st
 
 def test_a_killed_worker_leaves_no_job_stuck_running(plan, office_user, start_celery_process, celery_worker):
     """The whole worker dies (main process and pool): nothing acknowledges or returns the message, and the
-    periodic job marks the compilation failed once the time limit has passed."""
+    periodic job marks the compilation failed once a redelivery would have taken it over (build.stuck_after)."""
     queue = "h5-kill-worker"
     proc, log = start_worker(start_celery_process, queue, slow_seconds=30)
     compilation = Compilation.objects.create(
@@ -168,7 +168,8 @@ def test_a_killed_worker_leaves_no_job_stuck_running(plan, office_user, start_ce
         time.sleep(1)
         assert row(compilation.pk).state == "running"  # nobody is left to finish it
 
-        # Time passes beyond the hard limit; the beat job (run here on the session worker) reaps it.
+        # Time passes beyond the visibility timeout and no message came back; the beat job (run here on the
+        # session worker) reaps it.
         Compilation.objects.filter(pk=compilation.pk).update(
             started_at=timezone.now() - stuck_after() - dt.timedelta(seconds=5)
         )
