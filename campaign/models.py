@@ -30,6 +30,27 @@ class Campaign(models.Model):
     # Set when another campaign was made current in its place: from then on its plan is read-only, while its
     # reports and compilations stay readable. A campaign never active and not archived is a new import.
     archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+    # The issuer, named once for every output (PDF, Word, Excel, 通报): left blank, the usual name is used.
+    issuer = models.CharField(
+        _("发文机关"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "文件署名与版头的机关全称，留空则为“{城市}创建全国民族团结进步示范市工作领导小组办公室”。"
+        ),
+    )
+    printed_by = models.CharField(
+        _("印发机关"), max_length=100, blank=True, help_text=_("版记中的印发机关，留空则同发文机关。")
+    )
+    main_recipients = models.CharField(
+        _("主送机关"),
+        max_length=300,
+        blank=True,
+        help_text=_("通报等文件的主送机关，如“各县（市、区）创建办，市直各有关单位”。"),
+    )
+    copy_to = models.CharField(
+        _("抄送"), max_length=300, blank=True, help_text=_("版记中的抄送机关，可留空。")
+    )
 
     class Meta:
         verbose_name = _("创建活动")
@@ -42,6 +63,21 @@ class Campaign(models.Model):
     @classmethod
     def current(cls) -> Campaign | None:
         return cls.objects.filter(is_active=True).order_by("-starts_on").first()
+
+    @property
+    def issuer_name(self) -> str:
+        """发文机关: the one name every output signs with."""
+        return self.issuer or f"{self.city}创建全国民族团结进步示范市工作领导小组办公室"
+
+    @property
+    def printed_by_name(self) -> str:
+        """印发机关 in a 版记."""
+        return self.printed_by or self.issuer_name
+
+    @property
+    def main_recipients_text(self) -> str:
+        """主送机关 of a 通报."""
+        return self.main_recipients or "各县（市、区）创建办，市直各有关单位"
 
     @property
     def is_archived(self) -> bool:

@@ -320,6 +320,10 @@ LOGGING = {
 
 PORTAL_NAME = "民族团结进步示范市创建工作平台"
 
+# Extra font folders for the compiled documents (e.g. a licensed 仿宋_GB2312 / 方正小标宋 the deployment holds);
+# the faces found there are preferred over the free ones Debian provides. `manage.py check` names the faces in use.
+FONT_DIRS = env_list("FONT_DIRS", "")
+
 # Covering indexes (Index.include) speed the dashboards up on PostgreSQL; SQLite builds them without the
 # extra columns, which is fine for the quick start.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]

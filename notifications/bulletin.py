@@ -12,7 +12,6 @@ from .selectors import Bulletin
 
 CJK_FONT = "Noto Sans CJK SC"
 CJK_SERIF = "Noto Serif CJK SC"
-SIGNATURE = "创建工作办公室"
 
 
 def summary_text(bulletin: Bulletin) -> str:
@@ -92,7 +91,7 @@ def bulletin_docx(bulletin: Bulletin) -> bytes:
     sign = doc.add_paragraph()
     sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     sign.paragraph_format.space_before = Pt(24)
-    sign.add_run(f"{SIGNATURE}\n{cn_date(bulletin.as_of)}")
+    sign.add_run(f"{bulletin.period.campaign.issuer_name}\n{cn_date(bulletin.as_of)}")
 
     out = io.BytesIO()
     doc.save(out)

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the portal needs outside Python, where it can (root with apt-get):
 # CJK fonts and HarfBuzz subsetting for PDFs, poppler for reading PDFs back in tests. With --browser, also
-# Debian's chromium for the browser tests. Otherwise it prints the command to run.
+# Debian's chromium for the browser tests, and npm (for axe-core) when no npm is on the PATH. Otherwise it prints
+# the command to run.
 set -u
 pkgs=(fonts-noto-cjk libharfbuzz-subset0 poppler-utils libpango-1.0-0 libpangoft2-1.0-0)
-[ "${1:-}" = "--browser" ] && pkgs+=(chromium)
+if [ "${1:-}" = "--browser" ]; then
+  pkgs+=(chromium)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

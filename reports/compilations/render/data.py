@@ -436,7 +436,7 @@ def narrative(scope: Scope, *, with_charts: bool = True) -> NarrativeDocument:
     return NarrativeDocument(
         title=title,
         subtitle=subtitle,
-        issuer=issuer_name(campaign),
+        issuer=campaign.issuer_name,
         date_label=cn_date(scope.today),
         campaign=campaign,
         intro=intro,
@@ -447,10 +447,6 @@ def narrative(scope: Scope, *, with_charts: bool = True) -> NarrativeDocument:
         reported=reported,
         on_time=on_time,
     )
-
-
-def issuer_name(campaign: Campaign) -> str:
-    return f"{campaign.city}创建全国民族团结进步示范市工作办公室"
 
 
 def document_titles(scope: Scope) -> tuple[str, str]:
@@ -613,7 +609,7 @@ def annual(scope: Scope, *, with_charts: bool = True) -> AnnualDocument:
     )
     return AnnualDocument(
         title=f"{campaign.city}{year}年创建全国民族团结进步示范市工作总结",
-        issuer=issuer_name(campaign),
+        issuer=campaign.issuer_name,
         date_label=cn_date(scope.today),
         year=year,
         intro=intro,

@@ -40,7 +40,7 @@ def document_html(scope: data.Scope, progress) -> str:
     elif kind == Compilation.Kind.LEDGER:
         title, subtitle = data.document_titles(scope)
         context["doc"] = LedgerDocument(
-            title, subtitle, data.issuer_name(scope.campaign), data.cn_date(scope.today), scope.campaign
+            title, subtitle, scope.campaign.issuer_name, data.cn_date(scope.today), scope.campaign
         )
         context["rows"] = list(ledger_table_rows(scope))
         template = "compilations/pdf/ledger.html"
