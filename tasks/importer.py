@@ -105,6 +105,18 @@ class ParsedTask:
     deadline: dt.date | None = None  # from a 完成时限 column or "到2025年底" in the text
     deadline_text: str = ""  # as printed
 
+    @property
+    def deadline_in_text(self) -> bool:
+        return not self.deadline_text or self.deadline_text in self.text
+
+    @property
+    def import_text(self) -> str:
+        """The task's text as imported. A Task has no deadline of its own: a 完成时限 that only a table column
+        gives is kept at the end of the text, so the office and the units still read it."""
+        if self.deadline_in_text:
+            return self.text
+        return f"{self.text}（完成时限：{self.deadline_text}）"
+
 
 @dataclass
 class Skipped:
@@ -133,6 +145,18 @@ class ParsedPlan:
     plan_targets: list[ParsedTarget] = field(
         default_factory=list
     )  # promises of the plan as a whole (总体要求)
+
+    @property
+    def plan_targets_outside_goal(self) -> list[ParsedTarget]:
+        return [t for t in self.plan_targets if t.source_text not in self.goal]
+
+    @property
+    def import_goal(self) -> str:
+        """The 总体要求 as imported. A target of the plan as a whole belongs to no task, and a Target belongs to
+        one, so none is created for it; its sentence is kept in the goal (once), where the office reads it and
+        can add it to a task in the portal."""
+        extra = list(dict.fromkeys(t.source_text for t in self.plan_targets_outside_goal))
+        return "\n".join([self.goal, *extra]) if self.goal else "\n".join(extra)
 
     def to_dict(self) -> dict:
         return _jsonable(asdict(self))
@@ -1265,14 +1289,20 @@ def _sections_and_tasks(
 def _gather_loose_tasks(
     sections: list[ParsedSection], tasks: list[ParsedTask], warnings: list[str], title: str = "主要任务"
 ) -> None:
-    if tasks and any(t.section_order == 0 for t in tasks):
+    loose = [t for t in tasks if t.section_order == 0]
+    if loose:
         # Tasks before the first heading (or a plan without headings) go into one section of their own.
         sections.insert(0, ParsedSection(order=0, numeral="", title=title, numeral_inferred=True))
         for section in sections:
             section.order += 1
         for task in tasks:
             task.section_order += 1
-        warnings.append(f"部分任务不在任何工程/活动标题之下，已归入“{title}”。")
+        if len(loose) == len(tasks):
+            warnings.append(f"方案的任务没有分工程/活动，全部归入“{title}”。")
+        else:
+            warnings.append(f"部分任务不在任何工程/活动标题之下，已归入“{title}”。")
+            for task in loose:
+                task.notes.append(f"原文位于第一个工程/活动标题之前，已归入“{title}”")
     for section in sections:
         if not any(t.section_order == section.order for t in tasks):
             warnings.append(f"（{section.numeral}）{section.title[:30]} 下没有编号任务。")
@@ -1332,8 +1362,6 @@ def _make_task(
     targets, bad = extract_targets(text, task_title=title, plan_end=deadline or plan_end, whole=whole)
     for clause, reason in bad:
         skipped.append(Skipped(f"任务{number}", clause, reason))
-    if section_order == 0:
-        notes.append("不属于任何工程/活动")
     return ParsedTask(
         number=number,
         label=label,

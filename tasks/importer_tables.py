@@ -74,9 +74,50 @@ def header_columns(cells: list[str]) -> dict[str, int]:
     return columns if "task" in columns and others else {}
 
 
+def _sub_header_name(top: str, below: str) -> str | None:
+    """What a second header row's cell names under the cell above it: "牵头" under a merged "责任单位" is
+    牵头单位, "配合" is 配合单位; None when the cell names no column (it is data)."""
+    for candidate in (below, below + "单位", top + below):
+        if len(candidate) <= 12 and any(pattern.search(candidate) for _, pattern in HEADERS):
+            return candidate
+    return None
+
+
+def two_row_header_columns(top: list[str], below: list[str]) -> dict[str, int]:
+    """The columns of a header over two rows — a merged "责任单位" over "牵头 | 配合", 序号 and 任务 merged down —
+    or {} when ``below`` is not a second header row. Merged cells read as the same text in each column they
+    span (python-docx and ``xlsx_sheets`` both give it so)."""
+    named = {
+        kind
+        for cell in top
+        for kind, pattern in HEADERS
+        if _norm(cell) and len(_norm(cell)) <= 12 and pattern.search(_norm(cell))
+    }
+    if len(named) < 2:
+        return {}  # the upper row is not a header (e.g. the table's title merged across it)
+    names: list[str] = []
+    split = False
+    for index in range(max(len(top), len(below))):
+        upper = _norm(top[index]) if index < len(top) else ""
+        lower = _norm(below[index]) if index < len(below) else ""
+        if not lower or lower == upper:
+            names.append(upper)
+            continue
+        name = _sub_header_name(upper, lower)
+        if name is None:
+            return {}
+        names.append(name)
+        split = True
+    return header_columns(names) if split else {}
+
+
 def find_task_table(rows: list[list[str]]) -> TaskTable | None:
     """The task table in a grid of cells (a Word table or a worksheet), or None."""
     for start, cells in enumerate(rows[:8]):
+        below = rows[start + 1] if start + 1 < len(rows) else []
+        columns = two_row_header_columns(cells, below)
+        if columns:
+            return _read_rows(rows, start, columns, header_rows=2)
         columns = header_columns(cells)
         if columns:
             return _read_rows(rows, start, columns)
@@ -90,13 +131,14 @@ def _cell(cells: list[str], columns: dict[str, int], kind: str) -> str:
     return (cells[index] or "").strip()
 
 
-def _read_rows(rows: list[list[str]], start: int, columns: dict[str, int]) -> TaskTable:
+def _read_rows(rows: list[list[str]], start: int, columns: dict[str, int], header_rows: int = 1) -> TaskTable:
     table = TaskTable(columns=columns, header_text=" | ".join(c for c in rows[start] if c))
+    headers = [[_norm(c) for c in row] for row in rows[start : start + header_rows]]
     section = ""
-    for cells in rows[start + 1 :]:
+    for cells in rows[start + header_rows :]:
         cells = [(c or "").strip() for c in cells]
         filled = [c for c in cells if c]
-        if not filled or header_columns(cells) == columns:
+        if not filled or header_columns(cells) == columns or [_norm(c) for c in cells] in headers:
             continue  # an empty row, or the header repeated on the next page
         task = _cell(cells, columns, "task")
         content = _cell(cells, columns, "content")

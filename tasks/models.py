@@ -236,6 +236,18 @@ class Target(models.Model):
         return f"{self.value.normalize():f}"
 
     @property
+    def summary(self) -> str:
+        """The whole target on one line, as the change history records it when it is added or deleted."""
+        text = (
+            f"{self.scope_label}：{self.metric.name}{self.get_comparison_display()}{self.value_display}"
+            f"{self.metric.unit_of_measure}，{self.period_display}"
+        )
+        units = "、".join(u.name for u in self.units.order_by("order", "id"))
+        if units and units != self.scope_label:
+            text += f"（范围内单位：{units}）"
+        return text
+
+    @property
     def period_display(self) -> str:
         if self.period_kind == self.PeriodKind.BY_DATE and self.due_on:
             return (

@@ -13,13 +13,24 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaign.dates import cn_date
-from campaign.decorators import office_required
+from campaign.decorators import office_required, readers_required
 from campaign.errors import DomainError, NotFound
 from campaign.models import Campaign, Phase, ReportingPeriod
+from units.access import get_access
 
 from . import selectors, services
-from .forms import HistoryFilter, PeriodForm, PhaseForm, TargetForm, TaskForm, UnitsForm, active_units
-from .models import Target, Task
+from .forms import (
+    HistoryFilter,
+    PeriodForm,
+    PhaseForm,
+    PhaseNewForm,
+    TargetForm,
+    TargetFullForm,
+    TaskForm,
+    UnitsForm,
+    active_units,
+)
+from .models import Metric, Target, Task
 
 HISTORY_PAGE_SIZE = 50
 REPORTS_PAGE_SIZE = 50
@@ -40,7 +51,7 @@ def _saved(request, changes) -> None:
 # ------------------------------------------------------------------------------------------- plans
 
 
-@office_required
+@readers_required
 def plans(request):
     campaigns = selectors.plans_overview()
     current = next((c for c in campaigns if c.is_active), None)
@@ -78,7 +89,7 @@ def _compare(campaigns: list[Campaign]) -> dict:
     }
 
 
-@office_required
+@readers_required
 def plan_page(request, pk: int):
     campaign = _campaign(pk)
     overview = {c.pk: c for c in selectors.plans_overview()}
@@ -91,7 +102,8 @@ def plan_page(request, pk: int):
             "campaign": campaign,
             "current": current if current and current.pk != campaign.pk else None,
             **_compare([campaign] + ([current] if current and current.pk != campaign.pk else [])),
-            "editable": not campaign.is_archived,
+            # Leadership reads the plan; only the office changes it, and only while it is not archived.
+            "editable": get_access(request.user).is_office and not campaign.is_archived,
             "phases": list(campaign.phases.order_by("order")),
             "periods": selectors.plan_periods(campaign),
             "sections": selectors.sections_with_tasks(campaign),
@@ -243,6 +255,120 @@ def target_edit(request, pk: int):
     return render(request, "tasks/task_manage.html", context, status=400)
 
 
+def _target_kwargs(data: dict) -> dict:
+    """The full target form's fields as the services take them."""
+    return {
+        "value": data["value"],
+        "comparison": data["comparison"],
+        "scope": data["scope"],
+        "scope_label": data["scope_label"],
+        "units": list(data["units"]),
+        "period_kind": data["period_kind"],
+        "due_on": data["due_on"],
+    }
+
+
+def _target_page(request, *, task: Task, form, target: Target | None = None, status: int = 200):
+    return render(
+        request,
+        "tasks/target_form.html",
+        {
+            "campaign": task.campaign,
+            "task": task,
+            "target": target,
+            "form": form,
+            "unit_ids": {_int(v) for v in (form["units"].value() or [])},
+        },
+        status=status,
+    )
+
+
+@office_required
+@require_http_methods(["GET", "POST"])
+def target_new(request, pk: int):
+    """Adds a target to a task: an existing metric or a new one, its value, scope and deadline."""
+    task = _task(pk)
+    services.check_editable(task.campaign)
+    initial = {"comparison": Target.Comparison.AT_LEAST, "period_kind": Target.PeriodKind.BY_DATE}
+    form = TargetFullForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            new_metric = None
+            if not data["metric"]:
+                new_metric = services.NewMetric(
+                    name=data["new_metric_name"],
+                    unit_of_measure=data["new_metric_uom"],
+                    aggregation=data["new_metric_aggregation"] or Metric.Aggregation.SUM,
+                )
+            try:
+                target = services.target_create(
+                    task=task,
+                    by=request.user,
+                    metric=data["metric"],
+                    new_metric=new_metric,
+                    source_text=data["source_text"],
+                    **_target_kwargs(data),
+                )
+            except DomainError as exc:
+                _refused(form, exc)
+            else:
+                messages.success(request, f"已添加量化目标：{target.summary}。修改记录见“最近修改”。")
+                return redirect(reverse("plan_import:task", args=[task.pk]) + "#targets")
+        return _target_page(request, task=task, form=form, status=400)
+    return _target_page(request, task=task, form=form)
+
+
+@office_required
+@require_http_methods(["GET", "POST"])
+def target_change(request, pk: int):
+    """Changes a target's metric, scope and units as well as its value and deadline."""
+    target = get_object_or_404(Target.objects.select_related("task__campaign", "metric"), pk=pk)
+    task = target.task
+    services.check_editable(task.campaign)
+    initial = {
+        "metric": target.metric_id,
+        "comparison": target.comparison,
+        "value": target.value,
+        "scope": target.scope,
+        "scope_label": target.scope_label,
+        "units": [u.pk for u in target.units.all()],
+        "period_kind": target.period_kind,
+        "due_on": target.due_on,
+        "source_text": target.source_text,
+    }
+    form = TargetFullForm(request.POST or None, initial=initial, target=target)
+    form.fields["new_metric_name"].disabled = form.fields["new_metric_uom"].disabled = True
+    if request.method == "POST":
+        if form.is_valid() and not form.cleaned_data["metric"]:
+            form.add_error("metric", "请选择指标。")
+        if form.is_valid():
+            try:
+                changes = services.target_update(
+                    target=target,
+                    by=request.user,
+                    metric=form.cleaned_data["metric"],
+                    **_target_kwargs(form.cleaned_data),
+                )
+            except DomainError as exc:
+                _refused(form, exc)
+            else:
+                _saved(request, changes)
+                return redirect(reverse("plan_import:task", args=[task.pk]) + "#targets")
+        return _target_page(request, task=task, form=form, target=target, status=400)
+    return _target_page(request, task=task, form=form, target=target)
+
+
+@office_required
+@require_POST
+def target_remove(request, pk: int):
+    target = get_object_or_404(Target.objects.select_related("task__campaign", "metric"), pk=pk)
+    task = target.task
+    change = services.target_delete(target=target, by=request.user)
+    messages.success(request, f"已删除量化目标：{change.before}。各单位已填报的数字不受影响。")
+    return redirect(reverse("plan_import:task", args=[task.pk]) + "#targets")
+
+
 def _int(value) -> int | None:
     try:
         return int(value)
@@ -282,6 +408,41 @@ def phase_edit(request, pk: int):
 
 @office_required
 @require_http_methods(["GET", "POST"])
+def phase_new(request, pk: int):
+    campaign = _campaign(pk)
+    services.check_editable(campaign)
+    form = PhaseNewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            phase = services.phase_create(campaign=campaign, by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(
+                request,
+                f"已新增阶段“{phase.name}”（{cn_date(phase.starts_on)}至{cn_date(phase.ends_on)}），"
+                f"按日期排在第{phase.order}阶段。",
+            )
+            return redirect(reverse("plan_import:plan", args=[campaign.pk]) + "#phases")
+    return render(
+        request,
+        "tasks/phase_new.html",
+        {"campaign": campaign, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@office_required
+@require_POST
+def phase_remove(request, pk: int):
+    phase = get_object_or_404(Phase.objects.select_related("campaign"), pk=pk)
+    change = services.phase_delete(phase=phase, by=request.user)
+    messages.success(request, f"已删除阶段：{change.before}。其后的阶段已依次前移编号。")
+    return redirect(reverse("plan_import:plan", args=[phase.campaign_id]) + "#phases")
+
+
+@office_required
+@require_http_methods(["GET", "POST"])
 def period_edit(request, pk: int):
     period = get_object_or_404(ReportingPeriod.objects.select_related("campaign"), pk=pk)
     form = PeriodForm(request.POST or None, initial={"due_on": period.due_on})
@@ -306,7 +467,7 @@ def period_edit(request, pk: int):
     )
 
 
-@office_required
+@readers_required
 def period_reports(request, pk: int):
     period = get_object_or_404(ReportingPeriod.objects.select_related("campaign"), pk=pk)
     page = Paginator(selectors.period_reports(period), REPORTS_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -318,7 +479,7 @@ def period_reports(request, pk: int):
 # ------------------------------------------------------------------------------------------ history
 
 
-@office_required
+@readers_required
 def history(request, pk: int):
     campaign = _campaign(pk)
     filters = HistoryFilter(request.GET or None)

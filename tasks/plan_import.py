@@ -430,7 +430,7 @@ def plan_import(
             city=parsed.city[:50],
             document_title=parsed.document_title[:200],
             issued_on=parsed.issued_on,
-            goal=parsed.goal,
+            goal=parsed.import_goal,
             starts_on=starts_on,
             ends_on=ends_on,
             office_unit=office,
@@ -472,7 +472,7 @@ def plan_import(
                 section=sections[row.task.section_order],
                 number=row.task.number,
                 title=row.task.title,
-                text=row.task.text,
+                text=row.task.import_text,
             )
             for order, r in enumerate(row.responsibilities, start=1):
                 responsibilities.append(

@@ -260,7 +260,9 @@ def test_a_plan_without_any_units_imports_every_task_with_units_left_open(db):
         "关爱青少年成长",
     ]
     assert all(t.names == [] and t.rule_names == [] for t in plan.tasks)
-    assert all(t.notes == ["未列明责任单位，请在导入预览中指定", "不属于任何工程/活动"] for t in plan.tasks)
+    # Every task sits in the one named chapter: no per-task note that it belongs nowhere.
+    assert all(t.notes == ["未列明责任单位，请在导入预览中指定"] for t in plan.tasks)
+    assert plan.warnings == ["方案的任务没有分工程/活动，全部归入“主要措施”。"]
     assert plan.tasks[0].text.startswith("开展宣传教育。利用村广播")  # "1．" full-width point
     assert targets(plan) == [
         (1, "materials", Decimal(2000), "gte", "全镇", "per_year", None),
@@ -649,3 +651,93 @@ def test_command_json_from_the_shell_exit_codes_and_streams(tmp_path):
     assert failed.returncode != 0
     assert failed.stdout == ""
     assert "找到0个一级标题（如“一、…”）、0个二级标题（如“（一）…”）、0个编号事项（如“1.…”）" in failed.stderr
+
+
+# --- Loose tasks and two-row table headers -------------------------------------------------------------
+
+
+def test_only_tasks_before_the_first_heading_are_noted_as_placed_in_the_named_section():
+    plan = parse_plan_text(
+        "某市民族团结进步创建实施方案\n一、总体要求\n坚持主线。\n二、主要任务\n"
+        "1.开展宣传。每年宣讲不少于5场。\n2.加强学习。组织专题学习。\n"
+        "(一)促进交流\n3.开展结对。组织结对。\n4.开展联谊。组织联谊。\n"
+    )
+
+    assert [(s.order, s.title) for s in plan.sections] == [(1, "主要任务"), (2, "促进交流")]
+    placed = "原文位于第一个工程/活动标题之前，已归入“主要任务”"
+    assert [(t.number, t.section_order, placed in t.notes) for t in plan.tasks] == [
+        (1, 1, True),
+        (2, 1, True),
+        (3, 2, False),
+        (4, 2, False),
+    ]
+    assert "部分任务不在任何工程/活动标题之下，已归入“主要任务”。" in plan.warnings
+
+
+TWO_ROW_TASKS = [
+    (
+        "1",
+        "加强理论学习。每年开展民族工作专题学习不少于2次。",
+        "市委宣传部",
+        "市委组织部、市委统战部",
+        "长期坚持",
+    ),
+    ("2", "打造示范社区。建成市级示范社区10个以上。", "市民政局", "市住建局", "2025年12月"),
+    ("3", "开展结对联谊。组织各族青少年开展交流活动。", "市民宗委", "", "2025.6"),
+]
+
+
+def two_row_header_docx() -> bytes:
+    """序号, 重点任务 and 完成时限 merged down two rows; 责任单位 merged across 牵头 | 配合."""
+    document = Document()
+    document.add_paragraph("某某市民族团结进步创建任务分工方案")
+    document.add_paragraph("一、主要任务")
+    table = document.add_table(rows=2, cols=5)
+    top, below = table.rows[0].cells, table.rows[1].cells
+    for col, text in ((0, "序号"), (1, "重点任务"), (4, "完成时限")):
+        top[col].merge(below[col]).text = text
+    top[2].merge(top[3]).text = "责任单位"
+    below[2].text, below[3].text = "牵头", "配合"
+    for row in TWO_ROW_TASKS:
+        for cell, text in zip(table.add_row().cells, row, strict=True):
+            cell.text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def two_row_header_xlsx() -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["某某市民族团结进步创建任务分工表"])
+    sheet.merge_cells("A1:E1")
+    sheet.append(["序号", "重点任务", "责任单位", None, "完成时限"])
+    sheet.append([None, None, "牵头单位", "配合单位", None])
+    for col in "ABE":
+        sheet.merge_cells(f"{col}2:{col}3")
+    sheet.merge_cells("C2:D2")
+    for number, *rest in TWO_ROW_TASKS:
+        sheet.append([int(number), *rest])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "make"), [("分工方案.docx", two_row_header_docx), ("分工表.xlsx", two_row_header_xlsx)]
+)
+def test_a_task_table_whose_header_spans_two_rows_imports_leads_and_co_units(name, make):
+    plan = parse_plan_file(name, make())
+
+    assert [(t.number, t.title) for t in plan.tasks] == [
+        (1, "加强理论学习"),
+        (2, "打造示范社区"),
+        (3, "开展结对联谊"),
+    ]
+    assert units(plan) == [["市委宣传部", "市委组织部", "市委统战部"], ["市民政局", "市住建局"], ["市民宗委"]]
+    assert [(t.deadline, t.deadline_text) for t in plan.tasks] == [
+        (None, "长期坚持"),
+        (dt.date(2025, 12, 31), "2025年12月"),
+        (dt.date(2025, 6, 30), "2025.6"),
+    ]
+    assert not any("牵头" in t.title or t.title in ("序号", "重点任务") for t in plan.tasks)

@@ -254,14 +254,14 @@ def test_phase_update_records_name_and_dates(office_user, plan):
         by=office_user,
         name="申报验收阶段",
         starts_on=dt.date(2025, 4, 1),
-        ends_on=dt.date(2026, 3, 31),
+        ends_on=dt.date(2025, 11, 30),
     )
 
     phase.refresh_from_db()
-    assert (phase.starts_on, phase.ends_on) == (dt.date(2025, 4, 1), dt.date(2026, 3, 31))
+    assert (phase.starts_on, phase.ends_on) == (dt.date(2025, 4, 1), dt.date(2025, 11, 30))
     assert rows() == [
         ("phase", "申报验收阶段", "开始日期", "2025年3月1日", "2025年4月1日", "office_t", None),
-        ("phase", "申报验收阶段", "结束日期", "2025年12月31日", "2026年3月31日", "office_t", None),
+        ("phase", "申报验收阶段", "结束日期", "2025年12月31日", "2025年11月30日", "office_t", None),
     ]
 
 

@@ -4,12 +4,13 @@ units assigned to tasks in the import preview."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from campaign.decorators import OFFICE_ONLY
+from campaign.decorators import OFFICE_ONLY, READERS_ONLY
 from campaign.models import Campaign, ReportingPeriod
 from tasks import services
 from tasks.importer import parse_plan_text
@@ -27,31 +28,43 @@ def new_campaign(office_user) -> Campaign:
     return plan_import(parsed=parse_plan_text(OPEN_PLAN), mapping={}, by=office_user)
 
 
-def urls(plan: Campaign) -> list[tuple[str, str]]:
-    """Every plan page, as (method, url)."""
+READ_PAGES = {"plans", "plan", "history", "period_reports"}  # leadership reads these; the rest edit the plan
+
+
+def urls(plan: Campaign, *, read: bool | None = None) -> list[tuple[str, str]]:
+    """Every plan page, as (method, url); ``read=True`` only the read-only pages, ``read=False`` the others."""
     task = Task.objects.get(campaign=plan, number=2)
     target = Target.objects.filter(task__campaign=plan).first()
     period = ReportingPeriod.objects.filter(campaign=plan).first()
     phase = plan.phases.first()
-    return [
-        ("get", PLANS),
-        ("get", reverse("plan_import:plan", args=[plan.pk])),
-        ("get", reverse("plan_import:activate", args=[plan.pk])),
-        ("post", reverse("plan_import:activate", args=[plan.pk])),
-        ("get", reverse("plan_import:history", args=[plan.pk])),
-        ("post", reverse("plan_import:period_next", args=[plan.pk])),
-        ("get", reverse("plan_import:task", args=[task.pk])),
-        ("post", reverse("plan_import:task", args=[task.pk])),
-        ("post", reverse("plan_import:task_units", args=[task.pk])),
-        ("post", reverse("plan_import:target", args=[target.pk])),
-        ("get", reverse("plan_import:phase", args=[phase.pk])),
-        ("post", reverse("plan_import:phase", args=[phase.pk])),
-        ("get", reverse("plan_import:period", args=[period.pk])),
-        ("post", reverse("plan_import:period", args=[period.pk])),
-        ("get", reverse("plan_import:period_reports", args=[period.pk])),
-        ("post", reverse("plan_import:preview_assign")),
-        ("get", reverse("plan_import:preview_task", args=[0])),
+    pages = [
+        ("get", "plans", PLANS),
+        ("get", "plan", reverse("plan_import:plan", args=[plan.pk])),
+        ("get", "activate", reverse("plan_import:activate", args=[plan.pk])),
+        ("post", "activate", reverse("plan_import:activate", args=[plan.pk])),
+        ("get", "history", reverse("plan_import:history", args=[plan.pk])),
+        ("post", "period_next", reverse("plan_import:period_next", args=[plan.pk])),
+        ("get", "task", reverse("plan_import:task", args=[task.pk])),
+        ("post", "task", reverse("plan_import:task", args=[task.pk])),
+        ("post", "task_units", reverse("plan_import:task_units", args=[task.pk])),
+        ("post", "target", reverse("plan_import:target", args=[target.pk])),
+        ("get", "target_new", reverse("plan_import:target_new", args=[task.pk])),
+        ("post", "target_new", reverse("plan_import:target_new", args=[task.pk])),
+        ("get", "target_change", reverse("plan_import:target_change", args=[target.pk])),
+        ("post", "target_change", reverse("plan_import:target_change", args=[target.pk])),
+        ("post", "target_delete", reverse("plan_import:target_delete", args=[target.pk])),
+        ("get", "phase", reverse("plan_import:phase", args=[phase.pk])),
+        ("post", "phase", reverse("plan_import:phase", args=[phase.pk])),
+        ("get", "phase_new", reverse("plan_import:phase_new", args=[plan.pk])),
+        ("post", "phase_new", reverse("plan_import:phase_new", args=[plan.pk])),
+        ("post", "phase_delete", reverse("plan_import:phase_delete", args=[phase.pk])),
+        ("get", "period", reverse("plan_import:period", args=[period.pk])),
+        ("post", "period", reverse("plan_import:period", args=[period.pk])),
+        ("get", "period_reports", reverse("plan_import:period_reports", args=[period.pk])),
+        ("post", "preview_assign", reverse("plan_import:preview_assign")),
+        ("get", "preview_task", reverse("plan_import:preview_task", args=[0])),
     ]
+    return [(method, url) for method, name, url in pages if read is None or (name in READ_PAGES) == read]
 
 
 # ------------------------------------------------------------------------------------------ who may
@@ -64,26 +77,86 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, plan):
         assert response.url.startswith(reverse("login")), url
 
 
-@pytest.mark.parametrize(
-    ("who", "nav"), [("as_leader", "总览"), ("as_liaison_a", "本季度报送"), ("as_liaison_b", "本季度报送")]
-)
-def test_leadership_and_liaisons_get_403_on_every_plan_page_and_change_nothing(request, plan, who, nav):
-    client = request.getfixturevalue(who)
+POSTED = {
+    "title": "x",
+    "text": "y",
+    "name": "新阶段",
+    "starts_on": "2024-01-01",
+    "ends_on": "2024-02-01",
+    "value": "5",
+    "comparison": "gte",
+    "scope": "city",
+    "period_kind": "per_year",
+    "new_metric_name": "新指标",
+    "new_metric_uom": "个",
+    "due_on": "2026-02-01",
+}
+
+
+def _nothing_changed(plan: Campaign, targets: int, phases: int) -> None:
     task = Task.objects.get(campaign=plan, number=2)
-    lead = Unit.objects.get(code="xuanchuanbu")
-
-    for method, url in urls(plan):
-        data = (
-            {"title": "x", "text": "y", "lead": lead.pk, "due_on": "2026-02-01"} if method == "post" else None
-        )
-        response = getattr(client, method)(url, data)
-        assert_error_page(response, 403, message=OFFICE_ONLY, nav=nav)
-
-    task.refresh_from_db()
     assert task.title == "开展“党建+创建”行动"
     assert PlanChange.objects.count() == 0
     assert Campaign.current() == plan
     assert ReportingPeriod.objects.filter(campaign=plan).count() == 10
+    assert Target.objects.filter(task__campaign=plan).count() == targets
+    assert plan.phases.count() == phases
+
+
+def test_leadership_reads_the_plans_but_gets_403_on_every_edit_page_and_changes_nothing(as_leader, plan):
+    lead = Unit.objects.get(code="xuanchuanbu")
+    targets, phases = Target.objects.filter(task__campaign=plan).count(), plan.phases.count()
+
+    for method, url in urls(plan, read=True):
+        assert getattr(as_leader, method)(url).status_code == 200, url
+    for method, url in urls(plan, read=False):
+        data = {**POSTED, "lead": lead.pk} if method == "post" else None
+        response = getattr(as_leader, method)(url, data)
+        assert_error_page(response, 403, message=OFFICE_ONLY, nav="总览")
+
+    _nothing_changed(plan, targets, phases)
+
+
+@pytest.mark.parametrize("who", ["as_liaison_a", "as_liaison_b"])
+def test_liaisons_get_403_on_every_plan_page_and_change_nothing(request, plan, who):
+    client = request.getfixturevalue(who)
+    lead = Unit.objects.get(code="xuanchuanbu")
+    targets, phases = Target.objects.filter(task__campaign=plan).count(), plan.phases.count()
+
+    for method, url in urls(plan, read=True):
+        assert_error_page(getattr(client, method)(url), 403, message=READERS_ONLY, nav="本季度报送")
+    for method, url in urls(plan, read=False):
+        data = {**POSTED, "lead": lead.pk} if method == "post" else None
+        response = getattr(client, method)(url, data)
+        assert_error_page(response, 403, message=OFFICE_ONLY, nav="本季度报送")
+
+    _nothing_changed(plan, targets, phases)
+
+
+def test_leadership_reads_the_plans_and_an_archived_plan_without_any_edit_link(as_leader, office_user, plan):
+    new = new_campaign(office_user)
+    services.plan_activate(campaign=new, by=office_user)
+    services.task_update(
+        task=Task.objects.get(campaign=new, number=1), by=office_user, title="新标题", text="新内容。"
+    )
+
+    listing = as_leader.get(PLANS).content.decode()
+    archived = as_leader.get(reverse("plan_import:plan", args=[plan.pk])).content.decode()
+    current = as_leader.get(reverse("plan_import:plan", args=[new.pk])).content.decode()
+    history = as_leader.get(reverse("plan_import:history", args=[new.pk])).content.decode()
+
+    assert f'href="{reverse("plan_import:plan", args=[plan.pk])}"' in listing  # the archived plan
+    assert "导入新方案" not in listing and "启用“" not in listing
+    assert "此方案已于" in archived and "归档，只能查看" in archived
+    assert 'data-testid="task-read-2"' in archived and "开展“党建+创建”行动" in archived
+    assert "市委理论学习中心组每年开展民族工作专题学习不少于2次" in current  # a task's text, read inline
+    assert "新标题" in history
+    for html in (listing, archived, current, history):
+        assert "/plan/import/tasks/" not in html and "/plan/import/phases/" not in html
+        assert "/phases/new/" not in html and "/activate/" not in html and "/periods/next/" not in html
+        assert re.search(r"/plan/import/periods/\d+/\"", html) is None  # 改截止日期; the reports list stays
+        assert html.count('method="post"') == 1  # the header's 退出 only
+        assert "data-confirm" not in html
 
 
 def test_the_nav_offers_plan_management_to_the_office_only(as_office, client, liaison_a):
