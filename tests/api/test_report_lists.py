@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core.wsgi import get_wsgi_application
 from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from reports import services
 from tasks.models import Task
+from tests.api.conftest import wsgi_app
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_evidence_and_events_match_the_schema(client, report, liaison_a, office_
     case = operation.Case(path_parameters={"id": report.pk})
     token = Token.objects.create(user=liaison_a)
 
-    response = case.call(app=get_wsgi_application(), headers={"Authorization": f"Token {token.key}"})
+    response = case.call(app=wsgi_app(), headers={"Authorization": f"Token {token.key}"})
 
     assert response.status_code == 200
     case.validate_response(response, checks=[response_schema_conformance])  # raises on a violation

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import hypothesis
 import pytest
 import schemathesis
-from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
@@ -30,6 +29,7 @@ from reports import services
 from reports.compilations.models import Compilation
 from reports.models import ProgressReport
 from tasks.models import Task
+from tests.api.conftest import wsgi_app
 
 pytestmark = pytest.mark.fuzz
 
@@ -134,7 +134,7 @@ def fuzz_operation(operation, mode, headers, app, ids, tally: Tally) -> None:
 
 def test_fuzz_the_api_from_its_schema(request, client, world, office_user):
     schema = load_schema(client, office_user)
-    app = get_wsgi_application()
+    app = wsgi_app()
     tallies: dict[str, Tally] = {}
     for role, fixture in ROLES.items():
         headers = {}
