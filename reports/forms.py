@@ -10,7 +10,14 @@ from campaign.models import ReportingPeriod
 from units.models import Unit
 
 from .models import Evidence, ProgressReport
-from .services import MisplacedComma, metric_number, misplaced_comma_message
+from .services import (
+    MisplacedComma,
+    NotWholeNumber,
+    is_count,
+    metric_number,
+    misplaced_comma_message,
+    not_whole_message,
+)
 
 TEXT_MAX = ProgressReport.TEXT_MAX_LENGTH
 REMARK_MAX = ProgressReport.REMARK_MAX_LENGTH
@@ -32,20 +39,45 @@ def _too_long(label: str, limit: int) -> dict:
 
 class MetricField(forms.DecimalField):
     """A figure read by ``services.metric_number`` (the one rule: "1,234" and "１２３" are numbers, "1,2,3"
-    is refused), then held to the DecimalField's range and precision."""
+    is refused, and a count such as 场次 takes whole numbers only), then held to the DecimalField's range
+    and precision."""
+
+    metric = None
+    figure_label = ""
 
     def to_python(self, value):
         if value in self.empty_values or (isinstance(value, str) and not value.strip()):
             return None
         try:
-            number = metric_number(value)
+            number = metric_number(value, self.metric)
         except MisplacedComma:
             raise forms.ValidationError(
                 misplaced_comma_message(self.figure_label, value), code="invalid"
             ) from None
+        except NotWholeNumber:
+            raise forms.ValidationError(
+                not_whole_message(self.figure_label, self.metric, value), code="invalid"
+            ) from None
         except (ValueError, ArithmeticError):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         return number
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (``<input type=file multiple>``), cleaned one by one into a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
 
 
 def report_initial(report: ProgressReport | None, metrics) -> dict:
@@ -112,14 +144,14 @@ class ReportForm(forms.Form):
         error_messages={"required": "请选择推进情况。", "invalid_choice": "请选择推进情况。"},
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    evidence_file = forms.FileField(label="上传佐证材料", required=False)
-    evidence_caption = forms.CharField(
-        label="材料说明",
+    evidence_file = MultipleFileField(label="上传佐证材料", required=False)
+    evidence_url = forms.CharField(label="或添加链接", required=False, max_length=500)
+    evidence_link_caption = forms.CharField(
+        label="链接说明",
         required=False,
         max_length=CAPTION_MAX,
-        error_messages=_too_long("材料说明", CAPTION_MAX),
+        error_messages=_too_long("链接说明", CAPTION_MAX),
     )
-    evidence_url = forms.CharField(label="或添加链接", required=False, max_length=500)
 
     def __init__(self, *args, metrics=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,13 +166,15 @@ class ReportForm(forms.Form):
                 max_digits=14,
                 decimal_places=2,
                 error_messages={
-                    "invalid": f"{label}应填写数字，如 120 或 3.5。",
+                    "invalid": f"{label}应填写数字，如 {'120' if is_count(metric) else '120 或 3.5'}。",
                     "min_value": f"{label}不能为负数，请填写 0 或正数。",
                     "max_digits": f"{label}数值过大，请核对单位。",
                     "max_decimal_places": f"{label}最多保留两位小数。",
                     "max_whole_digits": f"{label}数值过大，请核对单位。",
                 },
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+                widget=forms.TextInput(
+                    attrs={"inputmode": "numeric" if is_count(metric) else "decimal", "autocomplete": "off"}
+                ),
             )
             self.fields[metric_field_name(metric.pk)].widget.attrs.update(
                 {
@@ -166,6 +200,35 @@ class ReportForm(forms.Form):
             name: self.cleaned_data[name]
             for name in ("progress", "problems", "next_steps", "progress_status")
         }
+
+    def evidence_uploads(self) -> list[tuple[object, str]]:
+        """The chosen files with their captions, in order: the i-th ``evidence_caption`` describes the i-th
+        file (the page adds one caption box per chosen file)."""
+        files = self.cleaned_data.get("evidence_file") or []
+        captions = self.data.getlist("evidence_caption") if hasattr(self.data, "getlist") else []
+        return [(file, captions[i] if i < len(captions) else "") for i, file in enumerate(files)]
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """(anchor, message) for the error summary at the top of the form: each field's errors link to it."""
+        links = []
+        for name, errors in self.errors.items():
+            if name == "__all__":
+                continue
+            field = self[name]
+            anchor = field.auto_id if name != "progress_status" else f"{field.auto_id}_0"
+            label = field.label.split(" · ")[0]
+            # A message that already names its field ("“展板”不能为负数") is not prefixed with it again.
+            links.extend((anchor, error if label in error else f"{label}：{error}") for error in errors)
+        return links
+
+    def mark_invalid(self) -> None:
+        """Fields with errors say so to the eye (Bootstrap's is-invalid) and to screen readers."""
+        for name in self.errors:
+            if name in self.fields and name != "progress_status":
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self[name].auto_id}_error"
 
     def rebase(self, version: int) -> None:
         """Keep what the person typed on screen but make their next save against ``version``: after a
@@ -203,13 +266,13 @@ class ReopenForm(forms.Form):
     reason = forms.CharField(
         label="开放原因",
         max_length=REMARK_MAX,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
         error_messages={"required": "请填写开放补报的原因。", **_too_long("开放原因", REMARK_MAX)},
     )
     until = forms.DateField(
         label="开放至（可不填）",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
         error_messages={"invalid": "请填写有效日期。"},
     )
 

@@ -339,6 +339,16 @@ def unit_history(
 # ---------------------------------------------------------------- the office's review queue
 
 
+# The queue's sort keys (a leading "-" reverses): what the office sorts by, and the columns it orders.
+QUEUE_SORTS = {
+    "deadline": ("period__due_on", "period__year", "period__quarter"),
+    "unit": ("unit__order", "unit__id"),
+    "task": ("task__number",),
+    "submitted": ("submitted_at",),
+}
+QUEUE_DEFAULT_SORT = "-deadline"
+
+
 @dataclass
 class QueueFilters:
     period: int | None = None
@@ -346,6 +356,24 @@ class QueueFilters:
     task: int | None = None
     state: str | None = State.SUBMITTED
     q: str = ""
+    sort: str = QUEUE_DEFAULT_SORT
+
+    def __post_init__(self):
+        if self.sort.lstrip("-") not in QUEUE_SORTS:
+            self.sort = QUEUE_DEFAULT_SORT
+
+
+def queue_default_period(campaign) -> ReportingPeriod | None:
+    """The period the review queue opens on: the one being reported now (the latest open period), else the
+    latest period with a report waiting for review (2 queries at most)."""
+    current = ReportingPeriod.current_open(campaign)
+    if current is not None:
+        return current
+    return (
+        ReportingPeriod.objects.filter(campaign=campaign, reports__state=State.SUBMITTED)
+        .order_by("-year", "-quarter")
+        .first()
+    )
 
 
 def review_queryset(filters: QueueFilters) -> QuerySet[ProgressReport]:
@@ -369,10 +397,25 @@ def review_queryset(filters: QueueFilters) -> QuerySet[ProgressReport]:
             | Q(unit__name__icontains=q)
             | Q(task__title__icontains=q)
         )
-    if filters.state == State.SUBMITTED:
-        # First come, first reviewed.
-        return qs.order_by("submitted_at", "id")
-    return qs.order_by("-updated_at", "-id")
+    return qs.order_by(*queue_order(filters.sort))
+
+
+def queue_order(sort: str) -> list:
+    """The ORDER BY of a queue sort key; ties go to the earliest submitted (first come, first reviewed)."""
+    descending = sort.startswith("-")
+    columns = QUEUE_SORTS.get(sort.lstrip("-"), QUEUE_SORTS["deadline"])
+    order = [F(c).desc(nulls_last=True) if descending else F(c).asc(nulls_last=True) for c in columns]
+    return [*order, F("submitted_at").asc(nulls_last=True), "id"]
+
+
+def next_pending(*, after: ProgressReport) -> ProgressReport | None:
+    """The report to review after ``after``: the next one waiting in the queue's default order, in the same
+    period first, then in any period (1–2 queries)."""
+    waiting = ProgressReport.objects.filter(state=State.SUBMITTED).exclude(pk=after.pk)
+    order = queue_order(QUEUE_DEFAULT_SORT)
+    return (
+        waiting.filter(period_id=after.period_id).order_by(*order).first() or waiting.order_by(*order).first()
+    )
 
 
 def review_queue(*, filters: QueueFilters, page: int | str = 1, per_page: int = QUEUE_PAGE_SIZE) -> Page:

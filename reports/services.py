@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Protocol, TypedDict
@@ -184,26 +184,92 @@ class MisplacedComma(ValueError):
     """Commas that are not thousands separators: "1,2,3" may be three figures or 123; nobody can tell."""
 
 
-def metric_number(raw: object) -> Decimal:
+class NotWholeNumber(ValueError):
+    """A fraction for a metric that counts things ("3.7 场次"): nobody holds 0.7 of a lecture."""
+
+
+# Units of measure that count things, so a figure in them is a whole number. Everything else (万元, 平方米,
+# 公里, a percentage) is an amount and may carry decimals. Compared after NFKC and stripping, as typed in
+# the plan.
+COUNT_UNITS = frozenset(
+    [
+        "个",
+        "次",
+        "场",
+        "场次",
+        "人",
+        "人次",
+        "名",
+        "份",
+        "块",
+        "条",
+        "课时",
+        "家",
+        "户",
+        "所",
+        "项",
+        "件",
+        "期",
+        "批",
+        "篇",
+        "本",
+        "册",
+        "张",
+        "幅",
+        "处",
+        "座",
+        "支",
+        "队",
+        "村",
+        "社区",
+        "套",
+        "部",
+        "集",
+    ]
+)
+
+
+def is_count(metric) -> bool:
+    """Does ``metric`` count things (whole numbers only), by its unit of measure?"""
+    return unicodedata.normalize("NFKC", metric.unit_of_measure or "").strip() in COUNT_UNITS
+
+
+def metric_number(raw: object, metric=None) -> Decimal:
     """The one rule for reading a figure a person typed or sent (the form's and the API's). Raises
-    ``MisplacedComma`` for commas that are not thousands separators, ``ValueError`` for anything else that
-    is not a number; the range (not negative, not too large) is the caller's."""
+    ``MisplacedComma`` for commas that are not thousands separators, ``NotWholeNumber`` for a fraction when
+    ``metric`` counts things (``is_count``), ``ValueError`` for anything else that is not a number; the range
+    (not negative, not too large) is the caller's."""
     if isinstance(raw, bool):
         raise ValueError(raw)
     if isinstance(raw, int | float | Decimal):
-        return Decimal(str(raw))
-    text = unicodedata.normalize("NFKC", str(raw)).strip()
-    if not NUMBER.fullmatch(text):
-        if "," in text and NUMBER.fullmatch(text.replace(",", "")):
-            raise MisplacedComma(raw)
-        raise ValueError(raw)
-    return Decimal(text.replace(",", ""))
+        number = Decimal(str(raw))
+    else:
+        text = unicodedata.normalize("NFKC", str(raw)).strip()
+        if not NUMBER.fullmatch(text):
+            if "," in text and NUMBER.fullmatch(text.replace(",", "")):
+                raise MisplacedComma(raw)
+            raise ValueError(raw)
+        number = Decimal(text.replace(",", ""))
+    if (
+        metric is not None
+        and number.is_finite()
+        and number != number.to_integral_value()
+        and is_count(metric)
+    ):
+        raise NotWholeNumber(raw)
+    return number
 
 
 def misplaced_comma_message(label: str, raw: object) -> str:
     return (
         f"{label}填写的“{raw}”中逗号位置不对：逗号只能用作千位分隔符（如 1,234），"
         "无法确定是一个数还是几个数，请只填写一个数。"
+    )
+
+
+def not_whole_message(label: str, metric, raw: object) -> str:
+    return (
+        f"{label}以“{metric.unit_of_measure}”计数，只能填写整数（如 3 或 4），“{raw}”带有小数，请改为整数。"
     )
 
 
@@ -229,9 +295,11 @@ def clean_metrics(*, task: Task, metrics: MetricsInput) -> dict[int, Decimal | N
         if isinstance(raw_value, bool):
             raise DomainError(f"{label}应填写数字（单位：{metric.unit_of_measure}）。", code="metrics")
         try:
-            value = metric_number(raw_value)
+            value = metric_number(raw_value, metric)
         except MisplacedComma:
             raise DomainError(misplaced_comma_message(label, raw_value), code="metrics") from None
+        except NotWholeNumber:
+            raise DomainError(not_whole_message(label, metric, raw_value), code="metrics") from None
         except (ValueError, InvalidOperation):
             raise DomainError(
                 f"{label}应填写数字（单位：{metric.unit_of_measure}），“{raw_value}”不是数字。",
@@ -473,11 +541,13 @@ def report_save(
     evidence_file=None,
     evidence_url: str = "",
     evidence_caption: str = "",
+    evidence_files: Sequence[tuple[object, str]] = (),
     submit: bool = False,
 ) -> ProgressReport:
     """Save the unit's report on the task in the period as the report form (and the API) sends it: create it
-    (``version`` None) or update it (the ``version`` the person read), its figures, an optional file and link,
-    and, with ``submit``, hand it to the office.
+    (``version`` None) or update it (the ``version`` the person read), its figures, optional files and a link,
+    and, with ``submit``, hand it to the office. ``evidence_files`` are (file, caption) pairs, several per
+    save; ``evidence_file`` is one more file, captioned like the link with ``evidence_caption``.
 
     All or nothing for the save: a refused text, figure, version, file or link keeps nothing (the file and
     link are checked before anything is written; ``EvidenceRefused`` names the input). The submit runs in
@@ -488,12 +558,12 @@ def report_save(
     empty loses work, and the draft is exactly what they would save next. Any other failure rolls back all.
     """
     require_author(unit.pk, by)
-    with _evidence_input("evidence_file"):
-        checked = evidence_files.check_upload(evidence_file) if evidence_file else None
+    pairs = [*evidence_files, *([(evidence_file, evidence_caption)] if evidence_file else [])]
+    uploads = _checked_uploads(pairs, field="evidence_file")
     with _evidence_input("evidence_url"):
         url = _clean_url(evidence_url) if (evidence_url or "").strip() else ""
     with _evidence_input("evidence_caption"):
-        caption = _clean_caption(evidence_caption) if checked or url else ""
+        caption = _clean_caption(evidence_caption) if url else ""
     content = {name: fields.get(name) for name in (*TEXT_FIELDS, "progress_status")}
     refused: DomainError | None = None
     with transaction.atomic():
@@ -504,8 +574,8 @@ def report_save(
             if existing is None:
                 raise DomainError("该报告不存在，请刷新页面后再填写。", code="not_found")
             report = report_save_draft(report=existing, by=by, version=version, metrics=metrics, **content)
-        if checked is not None:
-            _attach_file(report, by, evidence_file, checked, caption)
+        for file, checked, file_caption in uploads:
+            _attach_file(report, by, file, checked, file_caption)
         if url:
             _attach_link(report, by, url, caption)
         if submit:
@@ -713,6 +783,35 @@ def _attach_file(
         from_state=current.state,
     )
     return evidence
+
+
+@transaction.atomic
+def evidence_add_files(*, report: ProgressReport, by, files: Sequence[tuple[object, str]]) -> list[Evidence]:
+    """Attach several files at once, each with its caption: every file is checked (content and size, as
+    ``evidence_add_file``) before any is stored, so a refused one keeps none and says which it was."""
+    if not files:
+        raise DomainError("请先选择要上传的文件。", code="required")
+    current = _require_evidence_change(report, by)
+    return [
+        _attach_file(current, by, file, checked, caption)
+        for file, checked, caption in _checked_uploads(files, field="file")
+    ]
+
+
+def _checked_uploads(
+    files: Sequence[tuple[object, str]], *, field: str
+) -> list[tuple[object, tuple[evidence_files.Sniffed, str, int], str]]:
+    """Each (file, caption) checked one at a time by ``evidence.check_upload`` and ``_clean_caption``; a
+    refusal names the file when there are several (``EvidenceRefused`` on ``field``)."""
+    checked = []
+    for file, caption in files:
+        try:
+            checked.append((file, evidence_files.check_upload(file), _clean_caption(caption)))
+        except DomainError as error:
+            name = evidence_files.display_name(getattr(file, "name", ""))
+            message = f"“{name}”：{error.message}" if len(files) > 1 else error.message
+            raise EvidenceRefused(DomainError(message, code=error.code), field=field) from None
+    return checked
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ urlpatterns = [
     path("evidence/<int:pk>/remove/", views.evidence_remove, name="evidence_remove"),
     path("review/", views.review_queue, name="review_queue"),
     path("review/approve/", views.approve_many, name="approve_many"),
+    path("review/export/", views.review_export, name="review_export"),
     path("reopen/", views.reopen, name="reopen"),
     path("reopen/<int:pk>/revoke/", views.reopen_revoke, name="reopen_revoke"),
 ]

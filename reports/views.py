@@ -3,16 +3,20 @@ review queue, report page and reopenings. Views parse input, call a service or s
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.contrib import messages
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from campaign.decorators import domain_errors_as_pages, office_required
 from campaign.errors import DomainError, NotFound, PermissionDenied, StaleVersion
@@ -22,8 +26,9 @@ from units.access import get_access
 from units.models import Unit
 
 from . import selectors, services
-from .forms import ReopenForm, ReportForm, ReturnForm, copied_forward, report_initial
+from .forms import CAPTION_MAX, ReopenForm, ReportForm, ReturnForm, copied_forward, report_initial
 from .models import Evidence, PeriodReopening, ProgressReport
+from .selectors import QueueFilters
 
 State = ProgressReport.State
 
@@ -146,6 +151,8 @@ def fill_page(request, period_id: int, unit_id: int, task_id: int):
 def _form_page(
     request, state, form: ReportForm, *, conflict: ProgressReport | None = None, status: int = 200
 ):
+    if form.is_bound:
+        form.mark_invalid()
     return render(
         request,
         "reports/fill.html",
@@ -158,6 +165,7 @@ def _form_page(
             "previous": state.previous,
             "form": form,
             "conflict": conflict,
+            "caption_max": CAPTION_MAX,
         },
         status=status,
     )
@@ -180,9 +188,9 @@ def _fill_post(request, state):
             version=data["version"],
             fields=form.report_fields(),
             metrics=form.metric_values(),
-            evidence_file=data["evidence_file"],
+            evidence_files=form.evidence_uploads(),
             evidence_url=data["evidence_url"],
-            evidence_caption=data["evidence_caption"],
+            evidence_caption=data["evidence_link_caption"],
             submit=submit,
         )
     except (PermissionDenied, NotFound):
@@ -190,7 +198,8 @@ def _fill_post(request, state):
     except services.EvidenceRefused as error:
         # Nothing was saved: the file or link is what to fix.
         again = "请重新选择文件后再保存" if error.field == "evidence_file" else "请修改后再保存"
-        form.add_error(error.field, f"{error.message}（报告内容尚未保存，{again}。）")
+        field = "evidence_link_caption" if error.field == "evidence_caption" else error.field
+        form.add_error(field, f"{error.message}（报告内容尚未保存，{again}。）")
         return _form_page(request, state, form, status=400)
     except services.SubmitRefused as error:
         # The draft was saved, not submitted: the person's text stays, the next save is against the draft.
@@ -261,19 +270,48 @@ def detail(request, pk: int):
 # ---------------------------------------------------------------- evidence
 
 
+def _evidence_box(request, report: ProgressReport, *, error: str = "", added: int = 0):
+    """The report form's evidence list after an add or remove made in place (HTMX): the rest of the form,
+    with what the person typed, stays as it is."""
+    report = selectors.report_for(user=request.user, pk=report.pk)
+    return render(
+        request,
+        "reports/_evidence_box.html",
+        {
+            "report": report,
+            "writable": selectors.period_is_writable(period=report.period, unit_id=report.unit_id),
+            "evidence_error": error,
+            "evidence_added": added,
+        },
+    )
+
+
 @domain_errors_as_pages
 @require_POST
 def evidence_add(request, pk: int):
+    """Add files (several at once, each with its caption) or a link. From the report form (HTMX) the list is
+    redrawn in place; otherwise the person goes back to ``next``."""
     report = selectors.report_for(user=request.user, pk=pk)
-    caption = request.POST.get("caption", "")
+    files = request.FILES.getlist("evidence_file") or request.FILES.getlist("file")
+    captions = request.POST.getlist("evidence_caption") or request.POST.getlist("caption")
+    pairs = [(file, captions[i] if i < len(captions) else "") for i, file in enumerate(files)]
+    if request.htmx:
+        try:
+            added = services.evidence_add_files(report=report, by=request.user, files=pairs)
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as error:
+            return _evidence_box(request, report, error=error.message)
+        return _evidence_box(request, report, added=len(added))
     with _refusal_as_message(request):
-        if request.FILES.get("file"):
-            services.evidence_add_file(
-                report=report, by=request.user, file=request.FILES["file"], caption=caption
-            )
+        if pairs:
+            services.evidence_add_files(report=report, by=request.user, files=pairs)
         else:
             services.evidence_add_link(
-                report=report, by=request.user, url=request.POST.get("url", ""), caption=caption
+                report=report,
+                by=request.user,
+                url=request.POST.get("url", ""),
+                caption=request.POST.get("caption", ""),
             )
         messages.success(request, "佐证材料已添加。")
     return redirect_next(request, "reports:detail", report.pk)
@@ -284,6 +322,14 @@ def evidence_add(request, pk: int):
 def evidence_remove(request, pk: int):
     evidence = selectors.evidence_for(user=request.user, pk=pk)
     report = evidence.report
+    if request.htmx:
+        try:
+            services.evidence_remove(evidence=evidence, by=request.user)
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as error:
+            return _evidence_box(request, report, error=error.message)
+        return _evidence_box(request, report)
     with _refusal_as_message(request):
         services.evidence_remove(evidence=evidence, by=request.user)
         messages.success(request, "佐证材料已删除。")
@@ -320,30 +366,121 @@ def _int_or_none(value):
         return None
 
 
-@office_required
-def review_queue(request):
-    campaign = _campaign()
+def _queue_filters(request, campaign) -> QueueFilters:
+    """The queue's filters from the query string. With no ``period`` at all it opens on the current period
+    (``period=`` empty is every period); with no ``state``, on the reports waiting for review."""
     state = request.GET.get("state", State.SUBMITTED)
     if state not in State.values and state != "all":
         state = State.SUBMITTED
-    filters = selectors.QueueFilters(
-        period=_int_or_none(request.GET.get("period")),
+    if "period" in request.GET:
+        period = _int_or_none(request.GET.get("period"))
+    else:
+        default = selectors.queue_default_period(campaign)
+        period = default.pk if default is not None else None
+    return selectors.QueueFilters(
+        period=period,
         unit=_int_or_none(request.GET.get("unit")),
         task=_int_or_none(request.GET.get("task")),
         state=None if state == "all" else state,
         q=request.GET.get("q", "").strip()[:100],
+        sort=request.GET.get("sort", selectors.QUEUE_DEFAULT_SORT),
     )
+
+
+QUEUE_COLUMNS = (("unit", "单位"), ("task", "任务"), ("submitted", "报送时间"), ("deadline", "截止日期"))
+
+
+@office_required
+def review_queue(request):
+    campaign = _campaign()
+    filters = _queue_filters(request, campaign)
     page = selectors.review_queue(filters=filters, page=request.GET.get("page", 1))
+    keep = request.GET.copy()
+    keep["period"] = "" if filters.period is None else str(filters.period)
+    keep.pop("page", None)
+    keep.pop("sort", None)
+    base = keep.urlencode()
+    columns = []
+    for key, label in QUEUE_COLUMNS:
+        current = filters.sort.lstrip("-") == key
+        descending = filters.sort.startswith("-")
+        flip = f"-{key}" if not current or not descending else key
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "url": f"?{base}&sort={flip}" if base else f"?sort={flip}",
+                "aria": ("descending" if descending else "ascending") if current else "none",
+                "arrow": ("↓" if descending else "↑") if current else "",
+            }
+        )
+    export = keep.copy()
+    export["sort"] = filters.sort
     return render(
         request,
         "reports/review_queue.html",
         {
             "page": page,
             "filters": filters,
-            "state": state,
+            "state": filters.state or "all",
             "states": State.choices,
+            "columns": {c["key"]: c for c in columns},
+            "export_query": export.urlencode(),
             **selectors.queue_choices(campaign),
         },
+    )
+
+
+@office_required
+def review_export(request):
+    """The queue as it is filtered and sorted, as an Excel workbook (every row, not one page)."""
+    from .compilations.render.xlsx import cell_value  # the one rule for user text in a workbook
+
+    campaign = _campaign()
+    filters = _queue_filters(request, campaign)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("报告审核")
+    header = [
+        "报告期",
+        "截止日期",
+        "单位",
+        "任务编号",
+        "任务",
+        "状态",
+        "推进情况",
+        "报送时间",
+        "逾期报送",
+        "数值需核实",
+    ]
+    for index, width in enumerate((12, 12, 20, 8, 40, 10, 10, 18, 10, 12), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.append([cell_value(sheet, title) for title in header])
+    local = timezone.get_current_timezone()
+    for r in selectors.review_queryset(filters).iterator(chunk_size=500):
+        submitted = r.submitted_at.astimezone(local).replace(tzinfo=None) if r.submitted_at else None
+        row = [
+            r.period.label,
+            r.period.due_on,
+            r.unit.name,
+            r.task.number,
+            r.task.title,
+            r.get_state_display(),
+            r.get_progress_status_display(),
+            submitted,
+            "是" if r.is_late else "",
+            "是" if r.has_unusual else "",
+        ]
+        sheet.append([cell_value(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return FileResponse(
+        buffer,
+        as_attachment=True,
+        filename=f"报告审核-{stamp}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 
@@ -354,11 +491,27 @@ def review_queue(request):
 @domain_errors_as_pages
 @require_POST
 def approve(request, pk: int):
+    """通过; with ``then=next`` (the report page's 通过并下一份) the next report waiting for review opens,
+    in place with HTMX (HX-Location) or by a redirect, and the queue when none is left."""
     report = selectors.report_for(user=request.user, pk=pk)
+    approved = False
     with _refusal_as_message(request):
         services.report_approve(report=report, by=request.user, comment=request.POST.get("comment", ""))
         messages.success(request, f"已通过：{report.unit.name} 任务{report.task.number}。")
-    return redirect_next(request, "reports:detail", report.pk)
+        approved = True
+    if request.POST.get("then") != "next" or not approved:
+        return redirect_next(request, "reports:detail", report.pk)
+    following = selectors.next_pending(after=report)
+    if following is None:
+        messages.info(request, "待审核的报告已全部处理完。")
+        target = reverse("reports:review_queue")
+    else:
+        target = reverse("reports:detail", args=[following.pk])
+    if request.htmx:
+        return HttpResponse(
+            status=204, headers={"HX-Location": json.dumps({"path": target, "target": "body"})}
+        )
+    return redirect(target)
 
 
 @domain_errors_as_pages

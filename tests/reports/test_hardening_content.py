@@ -313,11 +313,11 @@ def test_a_return_reason_is_held_to_the_remark_limit(report, liaison_a, office_u
     ],
 )
 def test_figures_people_type_are_read_by_one_rule(report, liaison_a, typed, stored):
-    boards = metric("boards")
+    funding = metric("funding")  # an amount (万元): decimals allowed; counts take whole numbers only
 
-    cleaned = services.clean_metrics(task=report.task, metrics={boards.pk: typed})
+    cleaned = services.clean_metrics(task=report.task, metrics={funding.pk: typed})
 
-    assert cleaned == {boards.pk: Decimal(stored).quantize(Decimal("0.01"))}
+    assert cleaned == {funding.pk: Decimal(stored).quantize(Decimal("0.01"))}
 
 
 @pytest.mark.parametrize("typed", ["1,2,3", "12,34", "1,2345", "1,234,5"])
@@ -357,7 +357,7 @@ def test_the_report_form_reads_figures_by_the_same_rule(plan):
         "“展板”填写的“1,2,3”中逗号位置不对：逗号只能用作千位分隔符（如 1,234），"
         "无法确定是一个数还是几个数，请只填写一个数。"
     ]
-    assert form("很多").errors[name] == ["“展板”应填写数字，如 120 或 3.5。"]
+    assert form("很多").errors[name] == ["“展板”应填写数字，如 120。"]
 
 
 def test_the_api_refuses_1_2_3_instead_of_storing_123(api_client, liaison_a, report):

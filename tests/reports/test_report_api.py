@@ -158,7 +158,7 @@ def test_patch_with_the_current_version_saves(api_a, open_period, unit_a, liaiso
         {
             "progress": "更新后的进展",
             "version": 1,
-            "metrics": [{"metric": metric_id("boards"), "value": "12.5"}],
+            "metrics": [{"metric": metric_id("funding"), "value": "12.5"}],
         },
         format="json",
     )

@@ -407,3 +407,103 @@ def test_copy_forward_onto_a_draft_keeps_its_own_new_this_quarter_figures(
     assert (copied["progress"], copied[lectures], copied[f"metric_{staff.pk}"]) == ("上季度", "3", "6")
     assert copied["version"] == 1
     assert ReportForm(initial=copied, metrics=metrics)[lectures].value() == "3"
+
+
+# ---------------------------------------------------------------- issue 13: counts, error summary, files
+
+
+def test_a_count_takes_whole_numbers_only_and_an_amount_takes_decimals(open_period, unit_a, liaison_a):
+    lectures, funding = metric("lectures"), metric("funding")
+    report = services.report_create(period=open_period, unit=unit_a, task=task(3), by=liaison_a)
+
+    with pytest.raises(services.DomainError) as refused:
+        services.clean_metrics(task=report.task, metrics={lectures.pk: "3.7"})
+    cleaned = services.clean_metrics(task=report.task, metrics={lectures.pk: "4", funding.pk: "2.5"})
+
+    assert (
+        refused.value.message
+        == "“宣讲/讲座”以“场次”计数，只能填写整数（如 3 或 4），“3.7”带有小数，请改为整数。"
+    )
+    assert cleaned == {lectures.pk: Decimal("4.00"), funding.pk: Decimal("2.50")}
+    assert services.metric_number("3.0", lectures) == Decimal("3.0")  # a whole number written with .0
+    assert (services.is_count(lectures), services.is_count(funding)) == (True, False)
+
+
+def test_the_form_refuses_3_7_lectures_by_the_same_rule(plan):
+    lectures = metric("lectures")
+    name = f"metric_{lectures.pk}"
+    form = ReportForm({"progress_status": "on_track", name: "3.7"}, metrics=[lectures])
+
+    assert not form.is_valid()
+    assert form.errors[name] == [
+        "“宣讲/讲座”以“场次”计数，只能填写整数（如 3 或 4），“3.7”带有小数，请改为整数。"
+    ]
+    assert form.fields[name].widget.attrs["inputmode"] == "numeric"
+
+
+def test_a_failed_save_shows_an_error_summary_linking_to_the_field(as_liaison_a, open_period, unit_a):
+    boards = metric("boards")
+    response = as_liaison_a.post(
+        fill_url(open_period, unit_a, 3),
+        {"progress": "我的文字", "progress_status": "on_track", "version": "", f"metric_{boards.pk}": "-5"},
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="error-summary" tabindex="-1"' in body
+    assert "内容尚未保存，请修改以下 1 处后再保存：" in body
+    assert (
+        f'<a class="alert-link" href="#id_metric_{boards.pk}">“展板”不能为负数，请填写 0 或正数。</a>' in body
+    )
+    assert 'aria-invalid="true"' in body and "data-unsaved" in body
+
+
+def test_several_files_each_with_its_caption_are_attached_in_one_save(as_liaison_a, open_period, unit_a):
+    response = as_liaison_a.post(
+        fill_url(open_period, unit_a, 3),
+        {
+            "progress": "进展",
+            "progress_status": "on_track",
+            "version": "",
+            "action": "save",
+            "evidence_file": [photo("一.png"), photo("二.png")],
+            "evidence_caption": ["宣讲现场", "签到表"],
+        },
+    )
+
+    assert response.status_code == 302
+    report = ProgressReport.objects.get()
+    assert sorted(report.evidence.values_list("original_name", "caption")) == [
+        ("一.png", "宣讲现场"),
+        ("二.png", "签到表"),
+    ]
+
+
+def test_one_refused_file_among_several_keeps_nothing_and_names_it(as_liaison_a, open_period, unit_a):
+    fake = SimpleUploadedFile("总结.pdf", b"MZ\x90\x00 not a pdf")
+    response = as_liaison_a.post(
+        fill_url(open_period, unit_a, 3),
+        {"progress": "进展", "progress_status": "on_track", "version": "", "evidence_file": [photo(), fake]},
+    )
+
+    assert response.status_code == 400
+    assert "“总结.pdf”：" in response.content.decode()
+    assert ProgressReport.objects.count() == 0 and Evidence.objects.count() == 0
+
+
+def test_evidence_add_and_remove_in_place_return_the_list_only(as_liaison_a, open_period, unit_a, liaison_a):
+    report = services.report_create(period=open_period, unit=unit_a, task=task(3), by=liaison_a)
+
+    added = as_liaison_a.post(
+        f"/reports/{report.pk}/evidence/",
+        {"evidence_file": [photo("一.png"), photo("二.png")], "evidence_caption": ["甲", "乙"]},
+        HTTP_HX_REQUEST="true",
+    )
+    first = report.evidence.order_by("id").first()
+    removed = as_liaison_a.post(f"/reports/evidence/{first.pk}/remove/", HTTP_HX_REQUEST="true")
+
+    assert added.status_code == 200 and "已上传 2 份佐证材料。" in added.content.decode()
+    assert added.content.decode().lstrip().startswith('<div id="evidence-box"')
+    assert removed.status_code == 200 and "<html" not in removed.content.decode()
+    assert list(report.evidence.values_list("caption", flat=True)) == ["乙"]
+    assert events(report) == ["created", "evidence_added", "evidence_added", "evidence_removed"]

@@ -66,8 +66,11 @@ def test_period_page_lists_the_units_tasks_with_state_light_and_count_to_do(
     assert re.findall(r'<tr data-task="(\d+)">', body) == ["2", "3", "4", "5", "6", "7", "8", "10"]
     assert "草稿" in row(body, 3) and "light-grey" in row(body, 3)
     assert "已报送" in row(body, 4) and "light-green" in row(body, 4)
-    assert "已退回" in row(body, 5) and "light-red" in row(body, 5)
+    assert "退回未重报" in row(body, 5) and "light-red" in row(body, 5)
     assert "退回原因：请补充佐证材料。" in row(body, 5)
+    # One status column: the light says it; no second badge repeats it (issue 13, point 9).
+    assert "提示</th>" not in body
+    assert row(body, 4).count("已报送</span>") == 1 and row(body, 3).count("草稿</span>") == 1
     assert "已通过" in row(body, 6) and "查看" in row(body, 6)
     assert "未填写" in row(body, 2) and ">填写<" in row(body, 2)
     assert "draft" not in body and "submitted" not in body.replace('name="action" value="submit"', "")
@@ -181,7 +184,7 @@ def test_non_numeric_metric_is_refused(as_liaison_a, open_period, unit_a):
     )
 
     assert response.status_code == 400
-    assert "“展板”应填写数字，如 120 或 3.5。" in response.content.decode()
+    assert "“展板”应填写数字，如 120。" in response.content.decode()
 
 
 def test_exe_renamed_pdf_in_the_form_is_refused_and_nothing_is_lost(as_liaison_a, open_period, unit_a):
