@@ -1,49 +1,137 @@
 """Word documents with python-docx: editable drafts for people who finish them in Word or WPS.
 
-Faces are the ones GB/T 9704 names and Chinese offices have installed (方正小标宋简体, 黑体, 楷体_GB2312,
-仿宋_GB2312); Word substitutes its own where one is missing. Headings use Word's built-in heading styles,
-so the navigation pane and a generated table of contents work.
+Laid out after GB/T 9704-2012 (党政机关公文格式): A4; margins top 37, bottom 35, left 28, right 26 mm (a
+156 × 225 mm type area); body 3号 (16 pt) 仿宋 on a 28 characters × 22 lines grid; the title 2号 (22 pt)
+小标宋; 一、 headings 黑体, (一) headings 楷体, 1. and (1) in the body face; page numbers 4号 (14 pt) 宋体
+"— N —", odd pages right and even pages left, one character in from the edge of the type area.
+
+Faces. A .docx names one East Asian face per run; it cannot carry a fall-back list. The people who receive
+these files open them in Word or WPS on Windows, so the names are Windows' own faces — 仿宋, 黑体, 楷体
+and 宋体, installed with every Chinese Windows since Vista — and 方正小标宋简体 for the title, which WPS
+installs and every office that writes 公文 has; Word substitutes a 宋 face where it is missing. The
+GB2312-era names (仿宋_GB2312, 楷体_GB2312) are not installed on current Windows, and Word would quietly
+fall back to 宋体 for the whole body.
+
+Headings use Word's built-in heading styles, so the navigation pane and a generated table of contents work.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from campaign.lights import LIGHTS
-
 from ..models import Compilation
 from . import data
+from .annual import AnnualSummary, annual_summary
+from .data import cn_numeral
 
 TITLE_FACE = "方正小标宋简体"
 HEI = "黑体"
-KAI = "楷体_GB2312"
-FANG = "仿宋_GB2312"
+KAI = "楷体"
+FANG = "仿宋"
+SONG = "宋体"
 LATIN = "Times New Roman"
 
+BODY_PT = 16  # 3号
+TITLE_PT = 22  # 2号
+PAGE_NUMBER_PT = 14  # 4号
+CHARS_PER_LINE = 28
+LINES_PER_PAGE = 22
+MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
+TYPE_AREA_MM = (
+    210 - MARGINS_MM["left"] - MARGINS_MM["right"],
+    297 - MARGINS_MM["top"] - MARGINS_MM["bottom"],
+)
+# 225 mm ÷ 22 lines = 28.95 pt a line (Word's line grid). 156 mm holds 28 characters at 15.79 pt, so 16 pt
+# characters are set 0.25 pt tighter (w:spacing −5 twentieths of a point: 28 × 15.75 pt ≤ 442.2 pt). A
+# character grid (docGrid linesAndChars + charSpace) would say the same to Word, but LibreOffice and WPS
+# spread the characters over it instead, so the pitch is carried by the spacing, which every reader honours.
+# Floored to whole twentieths of a point (how Word stores it): 580 would make 22 × 29 pt > 225 mm, 21 lines.
+LINE_PITCH_PT = math.floor(TYPE_AREA_MM[1] / 25.4 * 72 / LINES_PER_PAGE * 20) / 20  # 28.95
+CHAR_PITCH_PT = TYPE_AREA_MM[0] / 25.4 * 72 / CHARS_PER_LINE
+CONDENSE_TWIPS = -5
 
-def _set_faces(font, east_asian: str, size: float, bold: bool = False) -> None:
-    font.name = LATIN
+RPR_AFTER_SPACING = (
+    "w:w", "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd",
+    "w:fitText", "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish",
+    "w:oMath",
+)  # fmt: skip
+
+# style name → (East Asian face, size, bold); 1. and (1) are written in the body face.
+HEADING_FACES = {
+    "Heading 1": (HEI, BODY_PT, False),  # 一、
+    "Heading 2": (KAI, BODY_PT, False),  # （一）
+    "Heading 3": (FANG, BODY_PT, True),  # 1.
+    "Heading 4": (FANG, BODY_PT, False),  # （1）
+}
+
+
+def _set_rfonts(rpr, east_asian: str) -> None:
+    """One East Asian face and Times New Roman for Latin text, replacing any theme fonts (a theme font
+    wins over a named one in the same element, and the default template's headings use them)."""
+    for old in rpr.findall(qn("w:rFonts")):
+        rpr.remove(old)
+    rfonts = OxmlElement("w:rFonts")
+    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+        rfonts.set(qn(attr), LATIN)
+    rfonts.set(qn("w:eastAsia"), east_asian)
+    rfonts.set(qn("w:hint"), "eastAsia")
+    rpr.insert(0, rfonts)
+
+
+def _set_faces(style, east_asian: str, size: float, bold: bool = False) -> None:
+    font = style.font
     font.size = Pt(size)
     font.bold = bold
+    font.italic = False
+    rpr = style.element.get_or_add_rPr()
+    for color in rpr.findall(qn("w:color")):  # theme colours (blue headings) out
+        rpr.remove(color)
     font.color.rgb = RGBColor(0, 0, 0)
-    rpr = font.element.get_or_add_rPr() if hasattr(font.element, "get_or_add_rPr") else None
-    if rpr is not None:
-        rfonts = rpr.get_or_add_rFonts()
-        rfonts.set(qn("w:eastAsia"), east_asian)
+    _set_rfonts(rpr, east_asian)
 
 
-def _style_run(run, east_asian: str, size: float = 16, bold: bool = False) -> None:
-    run.font.name = LATIN
+def _style_run(run, east_asian: str, size: float = BODY_PT, bold: bool = False) -> None:
     run.font.size = Pt(size)
     run.font.bold = bold
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), east_asian)
+    _set_rfonts(run._element.get_or_add_rPr(), east_asian)
+
+
+def _exact(fmt, points: float = LINE_PITCH_PT) -> None:
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = Pt(points)
+    fmt.space_before = Pt(0)
+    fmt.space_after = Pt(0)
+
+
+def _doc_grid(section) -> None:
+    """22 lines a page: Word's line grid at the GB/T 9704 line pitch."""
+    sect_pr = section._sectPr
+    for old in sect_pr.findall(qn("w:docGrid")):
+        sect_pr.remove(old)
+    grid = OxmlElement("w:docGrid")
+    grid.set(qn("w:type"), "lines")
+    grid.set(qn("w:linePitch"), str(round(LINE_PITCH_PT * 20)))
+    sect_pr.append(grid)
+
+
+def _condense(style) -> None:
+    """28 characters a line: the body face set 0.25 pt tighter (see CONDENSE_TWIPS)."""
+    rpr = style.element.get_or_add_rPr()
+    for old in rpr.findall(qn("w:spacing")):
+        rpr.remove(old)
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:val"), str(CONDENSE_TWIPS))
+    # in the schema's order (after w:color, before w:sz), or Word reports the file as damaged
+    rpr.insert_element_before(spacing, *RPR_AFTER_SPACING)
 
 
 def new_document(*, landscape: bool = False) -> Document:
@@ -53,80 +141,121 @@ def new_document(*, landscape: bool = False) -> Document:
     if landscape:
         section.orientation = WD_ORIENT.LANDSCAPE
         section.page_width, section.page_height = Mm(297), Mm(210)
-    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
+    section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
+    # The page number's top sits 7 mm below the type area (GB/T 9704 7.5): 35 − 7 − one 14 pt line.
+    section.footer_distance = Mm(MARGINS_MM["bottom"] - 7 - 5)
     styles = document.styles
+    doc_defaults = styles.element.find(qn("w:docDefaults"))
+    if doc_defaults is not None:
+        rpr = doc_defaults.find(qn("w:rPrDefault") + "/" + qn("w:rPr"))
+        if rpr is not None:
+            _set_rfonts(rpr, FANG)
+            for old in rpr.findall(qn("w:sz")) + rpr.findall(qn("w:szCs")):
+                rpr.remove(old)
     normal = styles["Normal"]
-    _set_faces(normal.font, FANG, 16)
-    normal.paragraph_format.line_spacing = Pt(28.9)
-    normal.paragraph_format.first_line_indent = Pt(32)
-    normal.paragraph_format.space_after = Pt(0)
-    for name, face, bold in (
-        ("Heading 1", HEI, False),
-        ("Heading 2", KAI, False),
-        ("Heading 3", FANG, True),
-        ("Heading 4", FANG, False),
-    ):
+    _set_faces(normal, FANG, BODY_PT)
+    _exact(normal.paragraph_format)
+    normal.paragraph_format.first_line_indent = Pt(2 * BODY_PT)
+    normal.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    normal.paragraph_format.widow_control = False
+    _condense(normal)
+    for name, (face, size, bold) in HEADING_FACES.items():
         style = styles[name]
-        _set_faces(style.font, face, 16, bold)
-        style.font.italic = False
+        _set_faces(style, face, size, bold)
         fmt = style.paragraph_format
-        fmt.first_line_indent = Pt(32)
-        fmt.space_before = Pt(0)
-        fmt.space_after = Pt(0)
-        fmt.line_spacing = Pt(28.9)
+        _exact(fmt)
+        fmt.first_line_indent = Pt(2 * BODY_PT)
         fmt.keep_with_next = True
-    _page_numbers(section)
+    title_style = styles["Title"]
+    ppr = title_style.element.get_or_add_pPr()
+    for border in ppr.findall(qn("w:pBdr")):
+        ppr.remove(border)
+    _set_faces(title_style, TITLE_FACE, TITLE_PT)
+    title_style.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title_style.paragraph_format.first_line_indent = Pt(0)
+    _exact(title_style.paragraph_format, 2 * LINE_PITCH_PT * 0.6)  # 34.7 pt: a 22 pt title, two-line safe
+    _doc_grid(section)
+    _page_numbers(document, section)
     return document
 
 
-def _page_numbers(section) -> None:
-    """ "— 1 —" in the footer, centred (Word cannot alternate sides without odd/even footers)."""
-    paragraph = section.footer.paragraphs[0]
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    paragraph.paragraph_format.first_line_indent = Pt(0)
-    _style_run(paragraph.add_run("— "), FANG, 14)
-    run = paragraph.add_run()
-    _style_run(run, FANG, 14)
-    for tag, text in (("begin", None), (None, "PAGE"), ("end", None)):
-        if tag:
-            element = run._element.makeelement(qn("w:fldChar"), {qn("w:fldCharType"): tag})
+def _page_numbers(document, section) -> None:
+    """ "— N —" in 4号 宋体: odd pages right, even pages left, one character in (GB/T 9704 7.5)."""
+    document.settings.odd_and_even_pages_header_footer = True
+    for footer, alignment in (
+        (section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+        (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
+    ):
+        footer.is_linked_to_previous = False
+        paragraph = footer.paragraphs[0]
+        fmt = paragraph.paragraph_format
+        paragraph.alignment = alignment
+        fmt.first_line_indent = Pt(0)
+        fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        if alignment == WD_ALIGN_PARAGRAPH.RIGHT:
+            fmt.right_indent, fmt.left_indent = Pt(PAGE_NUMBER_PT), Pt(0)
         else:
-            element = run._element.makeelement(qn("w:instrText"), {qn("xml:space"): "preserve"})
+            fmt.left_indent, fmt.right_indent = Pt(PAGE_NUMBER_PT), Pt(0)
+        _style_run(paragraph.add_run("— "), SONG, PAGE_NUMBER_PT)
+        _page_field(paragraph)
+        _style_run(paragraph.add_run(" —"), SONG, PAGE_NUMBER_PT)
+
+
+def _page_field(paragraph) -> None:
+    """A PAGE field as Word writes one: begin, instruction, separate, a shown value, end."""
+    for kind, text in (
+        ("begin", None),
+        ("instr", " PAGE "),
+        ("separate", None),
+        ("text", "1"),
+        ("end", None),
+    ):
+        run = paragraph.add_run()
+        _style_run(run, SONG, PAGE_NUMBER_PT)
+        if kind == "instr":
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
             element.text = text
+        elif kind == "text":
+            element = OxmlElement("w:t")
+            element.text = text
+        else:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
         run._element.append(element)
-    _style_run(paragraph.add_run(" —"), FANG, 14)
 
 
 def title(document, text: str, subtitle: str = "") -> None:
-    paragraph = document.add_paragraph()
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    paragraph.paragraph_format.first_line_indent = Pt(0)
-    paragraph.paragraph_format.line_spacing = Pt(36)
-    _style_run(paragraph.add_run(text), TITLE_FACE, 22)
+    """The title in 2号 小标宋 (style "Title"), an optional 楷体 subtitle, then one empty line."""
+    document.add_paragraph(text, style="Title")
     if subtitle:
         paragraph = document.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.paragraph_format.first_line_indent = Pt(0)
-        _style_run(paragraph.add_run(subtitle), KAI, 16)
+        _style_run(paragraph.add_run(subtitle), KAI, BODY_PT)
     document.add_paragraph()
 
 
-def para(document, text: str, *, label: str = "", size: float = 16, style: str | None = None):
+def para(document, text: str, *, label: str = "", size: float = BODY_PT, style: str | None = None):
+    """A body paragraph; ``label`` is a run-in lead (a 1. or （1） item's heading) in the same face."""
     paragraph = document.add_paragraph(style=style)
     if label:
-        _style_run(paragraph.add_run(label), HEI, size)
+        _style_run(paragraph.add_run(label), FANG, size)
     _style_run(paragraph.add_run(text), FANG, size)
     return paragraph
 
 
 def signature(document, issuer: str, date_label: str) -> None:
+    """发文机关署名 over 成文日期, the date four characters in from the right (GB/T 9704 7.3.5.2)."""
+    document.add_paragraph()
     document.add_paragraph()
     for text in (issuer, date_label):
         paragraph = document.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         paragraph.paragraph_format.first_line_indent = Pt(0)
-        _style_run(paragraph.add_run(text), FANG, 16)
+        paragraph.paragraph_format.right_indent = Pt(4 * BODY_PT)
+        _style_run(paragraph.add_run(text), FANG, BODY_PT)
 
 
 def table(document, headers: list[str], rows, *, size: float = 10.5, widths: list[float] | None = None):
@@ -159,32 +288,31 @@ def page_break(document) -> None:
 # ------------------------------------------------------------------------------------ documents
 
 
-def annual_document(doc: data.AnnualDocument) -> Document:
+def annual_document(doc: AnnualSummary) -> Document:
+    """The annual summary (see annual.py): 一、(一) 1. throughout, signed by the campaign's issuer."""
     document = new_document()
     title(document, doc.title)
-    para(document, doc.intro + (f"全年累计{doc.totals_sentence}。" if doc.totals_sentence else ""))
+    para(document, doc.intro)
     document.add_heading("一、工作开展情况", level=1)
     for section in doc.sections:
         document.add_heading(f"（{section.numeral}）{section.title}", level=2)
-        if not section.report_count:
-            para(document, "本年度暂无已报送的进展报告。")
-            continue
-        sentence = f"全年各责任单位报送本工程进展报告{section.report_count}份"
-        if section.figures_sentence:
-            sentence += f"，共{section.figures_sentence}"
-        para(document, sentence + "。")
-        for unit, text in section.highlights:
-            para(document, text, label=f"{unit}：")
+        para(document, section.summary)
+        for number, text in enumerate(section.highlights, start=1):
+            para(document, text, label=f"{number}.")
     document.add_heading("二、存在的困难和问题", level=1)
     if not doc.problems:
-        para(document, "各单位报告中未反映突出问题。")
-    for index, (unit, text) in enumerate(doc.problems, start=1):
-        para(document, text, label=f"（{index}）{unit}：")
+        para(document, "全年各责任单位报告中未反映突出困难和问题。")
+    for number, theme in enumerate(doc.problems, start=1):
+        document.add_heading(f"（{cn_numeral(number)}）{theme.theme.problem_heading}", level=2)
+        para(document, theme.paragraph)
     document.add_heading("三、下一步工作计划", level=1)
-    if not doc.next_steps:
-        para(document, "各单位报告中暂无下一步计划。")
-    for index, (unit, text) in enumerate(doc.next_steps, start=1):
-        para(document, text, label=f"（{index}）{unit}：")
+    if not doc.plans:
+        para(document, "按照实施方案确定的目标任务，持续推进各项创建工作。")
+    for plan in doc.plans:
+        document.add_heading(plan.heading.rstrip("。"), level=2)
+        para(document, plan.paragraph)
+        for number, item in enumerate(plan.items, start=1):
+            para(document, item, label=f"{number}.")
     signature(document, doc.issuer, doc.date_label)
     return document
 
@@ -232,10 +360,9 @@ def narrative_document(doc: data.NarrativeDocument, progress) -> Document:
             if sub.targets:
                 para(document, "；".join(sub.targets) + "。", label="量化目标：", size=14)
             for ei, entry in enumerate(sub.entries, start=1):
+                # The light's symbol and label in the heading's own face and colour: no coloured tags.
                 heading = document.add_heading(f"（{ei}）{entry.heading}〔{entry.role}〕", level=4)
-                run = heading.add_run(f" {entry.shape}{entry.light_label}")
-                _style_run(run, HEI, 12)
-                run.font.color.rgb = RGBColor.from_string(LIGHTS[entry.light].hex)
+                _style_run(heading.add_run(f" {entry.shape}{entry.light_label}"), FANG, BODY_PT)
                 state = f"状态：{entry.state_label}"
                 if entry.status_label:
                     state += f"；推进情况：{entry.status_label}"
@@ -302,7 +429,7 @@ def ledger_document(scope: data.Scope, progress) -> Document:
 def render_docx(scope: data.Scope, path: Path, progress) -> None:
     progress(5, "读取报告数据")
     if scope.kind == Compilation.Kind.ANNUAL:
-        document = annual_document(data.annual(scope, with_charts=False))
+        document = annual_document(annual_summary(scope))
     elif scope.kind == Compilation.Kind.LEDGER:
         document = ledger_document(scope, progress)
     else:
