@@ -4,11 +4,13 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     VAR_DIR=/app/var MEDIA_ROOT=/app/var/media STATIC_ROOT=/app/var/static
 
-# CJK fonts and HarfBuzz subsetting for the PDFs; Pango for WeasyPrint; poppler for PDF checks;
+# CJK fonts (the 公文 faces and their free stand-ins, see reports/compilations/render/fonts.py) and HarfBuzz
+# subsetting for the PDFs; Pango for WeasyPrint; poppler for PDF checks;
 # PostgreSQL's client (pg_dump / pg_restore, the same major version as the compose database) for
 # `manage.py backup` / `restore`.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-gkai00mp \
+    fonts-arphic-ukai fonts-lxgw-wenkai fonts-cwtex-fs libharfbuzz-subset0 libpango-1.0-0 \
     libpangoft2-1.0-0 poppler-utils postgresql-client-15 \
  && rm -rf /var/lib/apt/lists/*
 

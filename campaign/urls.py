@@ -18,7 +18,7 @@ import units.api
 from tasks import views as task_views
 from units import views as unit_views
 
-from . import views
+from . import issuer_views, views
 from .auth_views import obtain_token
 
 # One router for the whole API; each app registers its own viewsets.
@@ -69,6 +69,7 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("healthz/", views.healthz, name="healthz"),
     path("plan/", views.plan, name="plan"),
+    path("plan/issuer/", issuer_views.issuer_settings, name="issuer"),
     path("plan/tasks/<int:number>/", task_views.task_page, name="task_detail"),
     path("plan/import/", include("tasks.urls_import")),
     path("units/", include(units_patterns)),

@@ -4,7 +4,10 @@
 # Debian's chromium for the browser tests, and npm (for axe-core) when no npm is on the PATH. Otherwise it prints
 # the command to run.
 set -u
-pkgs=(fonts-noto-cjk libharfbuzz-subset0 poppler-utils libpango-1.0-0 libpangoft2-1.0-0)
+# fonts-noto-cjk-extra: the heavy weights standing in for 小标宋 and 黑体; arphic gkai00mp / ukai and lxgw-wenkai:
+# 楷体-style faces that cover simplified Chinese; cwtex-fs: a 仿宋 used only where its coverage is good (fonts.py).
+pkgs=(fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-gkai00mp fonts-arphic-ukai fonts-lxgw-wenkai fonts-cwtex-fs
+  libharfbuzz-subset0 poppler-utils libpango-1.0-0 libpangoft2-1.0-0)
 if [ "${1:-}" = "--browser" ]; then
   pkgs+=(chromium)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)

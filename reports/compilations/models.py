@@ -74,6 +74,13 @@ class Compilation(models.Model):
         on_delete=models.CASCADE,
         related_name="compilations",
     )
+    # The units' reports in full, as an appendix after the summary (quarterly, unit and task documents):
+    # part of what the document is, so two requests that differ only here are two documents.
+    with_appendix = models.BooleanField(
+        _("附录：各单位报告全文"),
+        default=False,
+        help_text=_("在汇总之后附上各单位报告全文；不选则只有汇总（篇幅短，便于呈报领导）"),
+    )
     state = models.CharField(
         _("状态"), max_length=20, choices=State.choices, default=State.QUEUED, db_index=True
     )

@@ -42,6 +42,9 @@ KIND_HELP = {
     Compilation.Kind.ANNUAL: "年度工作总结需选择年度",
     Compilation.Kind.LEDGER: "台账可按报告期或年度筛选，都不选则导出全部",
 }
+# The kinds whose PDF/Word can carry the units' full reports as an appendix (the others are already full text
+# or have no per-report text); for the rest the choice is ignored, so it never splits identical documents.
+APPENDIX_KINDS = {Compilation.Kind.QUARTERLY, Compilation.Kind.UNIT, Compilation.Kind.TASK}
 # A ledger is a spreadsheet; past this many rows a PDF or Word table is no use to anyone.
 LEDGER_DOCUMENT_MAX_ROWS = 5000
 # How many of one person's compilations may be queued or running at once (a setting may change it).
@@ -128,6 +131,7 @@ def compilation_request(
     year: int | str | None = None,
     unit: Unit | int | None = None,
     task: Task | int | None = None,
+    with_appendix: bool = False,
     by,
 ) -> tuple[Compilation, bool]:
     """Ask for a compiled document; the job is queued once the transaction commits.
@@ -193,6 +197,7 @@ def compilation_request(
         "year": given["year"],
         "unit": given["unit"],
         "task": given["task"],
+        "with_appendix": bool(with_appendix) and kind in APPENDIX_KINDS and format != Compilation.Format.XLSX,
     }
     # A row whose run died must not stand in for this request (nor count against the person's limit):
     # in-process there is no beat to reap it, so every request reaps first.

@@ -98,6 +98,7 @@ def compilation_new(request):
         if not values["unit"] and len(access.unit_ids) == 1:
             values["unit"] = str(next(iter(access.unit_ids)))
     values["format"] = values["format"] or Compilation.Format.PDF
+    values["with_appendix"] = source.get("with_appendix", "") in ("1", "on", "true")
     if request.method != "POST":
         return render(request, "compilations/new.html", _form_context(request, values))
     try:
@@ -105,6 +106,7 @@ def compilation_new(request):
             kind=values["kind"],
             format=values["format"],
             **{name: values[name] or None for name in SCOPE_FIELDS},
+            with_appendix=values["with_appendix"],
             by=request.user,
         )
     except DomainError as exc:

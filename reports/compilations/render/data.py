@@ -32,6 +32,7 @@ from tasks.models import Metric, Responsibility, Section, Target, Task
 from units.models import Unit
 
 from ..models import Compilation
+from .wording import nest_quotes, official_number
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +223,36 @@ class Entry:
     def submitted_label(self) -> str:
         return cn_date(local(self.report.submitted_at)) if self.is_reported else ""
 
+    @property
+    def standing(self) -> str:
+        """How the entry stands, said once in words: 已报送，推进情况：滞后 / 逾期未报 (no coloured tag)."""
+        if self.is_reported:
+            return (
+                f"{self.state_label}，推进情况：{self.status_label}"
+                if self.status_label
+                else self.state_label
+            )
+        return (
+            self.light_label
+            if self.light_label and self.light_label != self.state_label
+            else self.state_label
+        )
+
+    def _text(self, name: str) -> str:
+        return nest_quotes(getattr(self.report, name) or "") if self.is_reported else ""
+
+    @property
+    def progress_text(self) -> str:
+        return self._text("progress")
+
+    @property
+    def problems_text(self) -> str:
+        return self._text("problems")
+
+    @property
+    def next_steps_text(self) -> str:
+        return self._text("next_steps")
+
 
 @dataclass
 class Subgroup:
@@ -266,6 +297,10 @@ class NarrativeDocument:
     expected: int
     reported: int
     on_time: int
+    title_lines: list[str] = field(default_factory=list)
+    overview: QuarterlyOverview | None = None
+    digest: list[SectionDigest] = field(default_factory=list)
+    with_appendix: bool = True
 
     @property
     def rate(self) -> float | None:
@@ -359,8 +394,11 @@ def clean_svg(svg: str) -> str:
     return svg.strip()
 
 
-def narrative(scope: Scope, *, with_charts: bool = True) -> NarrativeDocument:
-    """Quarterly summary, unit report, task report and ledger as text: groups → tasks → entries."""
+def narrative(scope: Scope, *, with_charts: bool = True, with_entries: bool = True) -> NarrativeDocument:
+    """Quarterly summary, unit report, task report and ledger as text: groups → tasks → entries.
+
+    A quarterly summary also gets its 总体情况 (``overview``) and per-task ``digest``; ``with_entries=False``
+    leaves out the entries (the units' full texts), which only its appendix shows."""
     campaign = scope.campaign
     sections = list(Section.objects.filter(campaign=campaign).order_by("order"))
     tasks = Task.objects.filter(campaign=campaign).select_related("section").order_by("number")
@@ -433,6 +471,12 @@ def narrative(scope: Scope, *, with_charts: bool = True) -> NarrativeDocument:
     ]
     if scope.task is not None:
         intro.insert(0, f"任务内容：{scope.task.text}")
+    overview, digest = None, []
+    if scope.kind == Compilation.Kind.QUARTERLY and scope.single_period is not None:
+        overview = quarterly_overview(scope)
+        digest = quarterly_digest(scope, overview)
+    if not with_entries:
+        groups = []
     return NarrativeDocument(
         title=title,
         subtitle=subtitle,
@@ -446,6 +490,10 @@ def narrative(scope: Scope, *, with_charts: bool = True) -> NarrativeDocument:
         expected=expected,
         reported=reported,
         on_time=on_time,
+        title_lines=title_lines(scope),
+        overview=overview,
+        digest=digest,
+        with_appendix=with_entries,
     )
 
 
@@ -906,3 +954,271 @@ def target_rows(scope: Scope) -> list[TargetLine]:
         )
         for r in rows
     ]
+
+
+# ------------------------------------------------------------------------------ quarterly summary
+
+# How many of a list a summary names before it says "等N个": a province has a thousand units.
+NAMED_MAX = 8
+HIGHLIGHTS_PER_TASK = 2
+NOTABLE_MAX = 5
+
+
+def name_list(names: list[str], limit: int = NAMED_MAX) -> str:
+    """崆峒区、华亭市 / 崆峒区、华亭市等12个单位: a list that stays one line long at any scale."""
+    if len(names) <= limit:
+        return "、".join(names)
+    return "、".join(names[:limit]) + f"等{len(names)}个单位"
+
+
+def change_phrase(now: float | None, before: float | None) -> str:
+    """较上季度提高3.5个百分点 / 下降 / 持平; empty without a previous quarter."""
+    if now is None or before is None:
+        return ""
+    points = round((now - before) * 100, 1)
+    if points > 0:
+        return f"，较上季度提高{points:g}个百分点"
+    if points < 0:
+        return f"，较上季度下降{-points:g}个百分点"
+    return "，与上季度持平"
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@dataclass
+class Highlight:
+    unit: str
+    text: str
+    size: Decimal = Decimal(0)
+
+
+@dataclass
+class TaskDigest:
+    """One task condensed: who carries it, how many reported, who is behind or missing, what stood out."""
+
+    number: str
+    title: str
+    lead_names: list[str]
+    expected: int
+    reported: int
+    behind: list[str]
+    missing: list[str]
+    highlights: list[Highlight]
+    targets_at_risk: list[str]
+
+    @property
+    def paragraph(self) -> str:
+        lead = f"牵头单位{'、'.join(self.lead_names)}。" if self.lead_names else ""
+        text = f"{lead}应报送{self.expected}份，已报送{self.reported}份"
+        if self.missing:
+            text += f"，{name_list(self.missing)}未报送"
+        text += "。"
+        if self.behind:
+            text += f"{name_list(self.behind)}报告推进滞后。"
+        for h in self.highlights:
+            text += f"{h.unit}{_end_sentence(h.text)}"
+        if self.targets_at_risk:
+            text += "量化目标" + "；".join(self.targets_at_risk) + "。"
+        return nest_quotes(text)
+
+
+@dataclass
+class SectionDigest:
+    numeral: str
+    title: str
+    tasks: list[TaskDigest]
+
+
+@dataclass
+class QuarterlyOverview:
+    """The 总体情况 of a quarterly summary: every figure from the dashboards' selectors."""
+
+    period: ReportingPeriod
+    previous: ReportingPeriod | None
+    tally: Tally
+    previous_tally: Tally | None
+    red_units: list[str]
+    red_labels: dict[str, str]
+    targets_total: int
+    targets_at_risk: list[dashboard_selectors.TargetRow]
+    headline: list[tuple[Metric, Decimal]]
+    notable: list[Highlight]
+
+    @property
+    def paragraphs(self) -> list[str]:
+        t, p = self.tally, self.previous_tally
+        out = [
+            f"{self.period.label}，全市各责任单位应报送进展报告{t.expected}份，已报送{t.reported}份，"
+            f"报送率{pct(t.rate)}{change_phrase(t.rate, p.rate if p else None)}；"
+            f"按时报送{t.on_time}份，按时报送率{pct(t.on_time_rate)}"
+            f"{change_phrase(t.on_time_rate, p.on_time_rate if p else None)}。"
+        ]
+        if self.red_units:
+            out.append(
+                f"截至成文时，{name_list(self.red_units)}存在逾期未报或退回未重报的报告，"
+                f"共{len(self.red_units)}个单位亮红灯，请相关单位抓紧补报。"
+            )
+        else:
+            out.append("截至成文时，没有亮红灯（逾期未报或退回未重报）的单位。")
+        if self.headline:
+            out.append(
+                "本季度各单位报送的主要工作量："
+                + "，".join(headline_phrase(m, v) for m, v in self.headline)
+                + "。"
+            )
+        if self.targets_total:
+            if self.targets_at_risk:
+                named = "；".join(target_risk_phrase(r) for r in self.targets_at_risk[:NAMED_MAX])
+                more = f"等{len(self.targets_at_risk)}项" if len(self.targets_at_risk) > NAMED_MAX else ""
+                out.append(
+                    f"全市{self.targets_total}项量化目标中，{len(self.targets_at_risk)}项进度滞后或逾期："
+                    f"{named}{more}。"
+                )
+            else:
+                out.append(f"全市{self.targets_total}项量化目标均按进度推进。")
+        return [nest_quotes(text) for text in out]
+
+
+def headline_phrase(metric: Metric, value: Decimal) -> str:
+    """印发宣传资料77万余份: the metric's phrase with its figure worded as officials write it."""
+    head, _, tail = METRIC_PHRASES.get(metric.code, metric.name + "{}").partition("{}")
+    return head + official_number(value, tail or metric.unit_of_measure)
+
+
+def target_risk_phrase(row) -> str:
+    return (
+        f"任务{row.target.task.number}{row.unit_name}{row.target.metric.name}"
+        f"完成{official_number(row.reported, row.target.metric.unit_of_measure)}"
+        f"（目标{official_number(row.promised, row.target.metric.unit_of_measure)}，{row.light_label}）"
+    )
+
+
+def third_person(sentence: str) -> str:
+    """A unit's sentence as the office writes it about the unit: without "本季度，" or "我单位"."""
+    sentence = re.sub(r"^(本季度|本期|今年以来|近期)[，,]?", "", sentence)
+    return sentence.replace("我单位", "").lstrip("，,")
+
+
+def _size(values: list[Decimal]) -> Decimal:
+    return sum(values, Decimal(0))
+
+
+def quarterly_overview(scope: Scope) -> QuarterlyOverview:
+    period = scope.single_period
+    comp = scope.completeness[0]
+    previous = (
+        ReportingPeriod.objects.filter(campaign=scope.campaign)
+        .filter(Q(year__lt=period.year) | Q(year=period.year, quarter__lt=period.quarter))
+        .order_by("-year", "-quarter")
+        .first()
+    )
+    previous_tally = dashboard_selectors.completeness(previous).overall if previous else None
+    flagged = dashboard_selectors.overdue_units(comp, today=scope.today)
+    red = [row for row in flagged if row.light == "red"]
+    targets = dashboard_selectors.target_progress(scope.campaign, as_of=scope.as_of)
+    at_risk = [row for row in targets if row.light != "green"]
+    trend = dashboard_selectors.trends(scope.campaign, as_of=scope.as_of)
+    point = next((p for p in trend.points if p.period.pk == period.pk), None)
+    headline = [(m, point.metrics[m.code]) for m in trend.metrics if point and point.metrics.get(m.code)]
+    return QuarterlyOverview(
+        period=period,
+        previous=previous,
+        tally=comp.overall,
+        previous_tally=previous_tally,
+        red_units=[row.unit.name for row in red],
+        red_labels={row.unit.name: row.label for row in red},
+        targets_total=len(targets),
+        targets_at_risk=at_risk,
+        headline=headline,
+        notable=[],
+    )
+
+
+def quarterly_digest(scope: Scope, overview: QuarterlyOverview) -> list[SectionDigest]:
+    """Per section and task, a condensed account from the period's ``completeness`` cells and the reported
+    reports' texts (3 queries beyond the completeness already read), and the quarter's notable work."""
+    comp = scope.completeness[0]
+    names = _all_responsibility_names(scope)
+    per_task_expected: dict[int, int] = defaultdict(int)
+    per_task_reported: dict[int, int] = defaultdict(int)
+    per_task_missing: dict[int, list[str]] = defaultdict(list)
+    for row in comp.units:
+        for task_id, cell in row.cells.items():
+            per_task_expected[task_id] += 1
+            if cell.state in REPORTED:
+                per_task_reported[task_id] += 1
+            else:
+                per_task_missing[task_id].append(row.unit.name)
+    reports = list(
+        ProgressReport.objects.filter(period=comp.period)
+        .reported()
+        .order_by("unit__order", "unit_id")
+        .values_list("pk", "task_id", "unit__name", "progress", "progress_status")
+    )
+    sizes: dict[int, list[Decimal]] = defaultdict(list)
+    for report_id, value in MetricValue.objects.filter(
+        report__period=comp.period, report__state__in=REPORTED
+    ).values_list("report_id", "value"):
+        if value is not None:
+            sizes[report_id].append(value)
+    behind: dict[int, list[str]] = defaultdict(list)
+    candidates: dict[int, list[Highlight]] = defaultdict(list)
+    for pk, task_id, unit_name, progress, status in reports:
+        if status == ProgressReport.ProgressStatus.BEHIND:
+            behind[task_id].append(unit_name)
+        sentence = third_person(first_sentence(progress, limit=80))
+        if sentence:
+            candidates[task_id].append(Highlight(unit_name, sentence.rstrip("。"), _size(sizes.get(pk, []))))
+    risk_by_task: dict[int, list[str]] = defaultdict(list)
+    for row in overview.targets_at_risk:
+        risk_by_task[row.target.task_id].append(target_risk_phrase(row))
+
+    def chosen(items: list[Highlight], limit: int) -> list[Highlight]:
+        # By the size of their figures, then reading order; a sentence said twice counts once.
+        seen, out = set(), []
+        for h in sorted(items, key=lambda h: -h.size):
+            if h.text not in seen:
+                seen.add(h.text)
+                out.append(h)
+            if len(out) == limit:
+                break
+        return out
+
+    tasks = Task.objects.filter(campaign=scope.campaign).order_by("number")
+    by_section: dict[int, list[TaskDigest]] = defaultdict(list)
+    for task in tasks:
+        if task.pk not in per_task_expected:
+            continue
+        by_section[task.section_id].append(
+            TaskDigest(
+                number=str(task.number),
+                title=task.title,
+                lead_names=names.get(task.pk, ([], []))[0],
+                expected=per_task_expected[task.pk],
+                reported=per_task_reported[task.pk],
+                behind=behind.get(task.pk, []),
+                missing=per_task_missing.get(task.pk, []),
+                highlights=chosen(candidates.get(task.pk, []), HIGHLIGHTS_PER_TASK),
+                targets_at_risk=risk_by_task.get(task.pk, [])[:3],
+            )
+        )
+    overview.notable = chosen([h for items in candidates.values() for h in items], NOTABLE_MAX)
+    out = []
+    for section in Section.objects.filter(campaign=scope.campaign).order_by("order"):
+        if by_section.get(section.pk):
+            out.append(
+                SectionDigest(section.numeral, section.short_title or section.title, by_section[section.pk])
+            )
+    return out
+
+
+def title_lines(scope: Scope) -> list[str]:
+    """The title in the pieces a line may break between (GB/T 9704: 回行时词意完整), longest first."""
+    campaign = scope.campaign
+    if scope.kind == Compilation.Kind.QUARTERLY and scope.single_period is not None:
+        return [f"{campaign.city}创建全国民族团结进步示范市工作", f"{scope.single_period.label}进展情况汇总"]
+    if scope.kind == Compilation.Kind.ANNUAL:
+        return [f"{campaign.city}{scope.year}年", "创建全国民族团结进步示范市工作总结"]
+    return [document_titles(scope)[0]]

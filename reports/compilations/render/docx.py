@@ -250,11 +250,13 @@ def signature(document, issuer: str, date_label: str) -> None:
     """发文机关署名 over 成文日期, the date four characters in from the right (GB/T 9704 7.3.5.2)."""
     document.add_paragraph()
     document.add_paragraph()
+    # Four characters in from the right, less where a long issuer's name would otherwise wrap.
+    indent = max(0, min(4, CHARS_PER_LINE - len(issuer) - 1))
     for text in (issuer, date_label):
         paragraph = document.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         paragraph.paragraph_format.first_line_indent = Pt(0)
-        paragraph.paragraph_format.right_indent = Pt(4 * BODY_PT)
+        paragraph.paragraph_format.right_indent = Pt(indent * BODY_PT)
         _style_run(paragraph.add_run(text), FANG, BODY_PT)
 
 
@@ -268,6 +270,9 @@ def table(document, headers: list[str], rows, *, size: float = 10.5, widths: lis
         for cell, value in zip(tbl.add_row().cells, values, strict=True):
             _cell_text(cell, "" if value is None else str(value), size)
     if widths:
+        # Word reads the cells' widths, LibreOffice and WPS the columns': set both.
+        for column, width in zip(tbl.columns, widths, strict=True):
+            column.width = Mm(width)
         for row in tbl.rows:
             for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = Mm(width)

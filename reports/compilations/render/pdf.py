@@ -9,13 +9,28 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from ..models import Compilation
-from . import data
+from . import data, fonts
+
+TYPE_AREA_PT = 156 / 25.4 * 72  # the 版心's width, 156 mm
+MARK_MAX_PT = 36
 
 
-def _no_fetch(url: str, *args, **kwargs):
+def mark_size(issuer: str) -> float:
+    """The 发文机关标志's size: as large as reads well (36 pt), small enough for one line of the 版心."""
+    return round(min(MARK_MAX_PT, TYPE_AREA_PT / max(len(issuer), 1) * 0.98), 1)
+
+
+def gongwen_context(issuer: str) -> dict:
+    """What templates/compilations/pdf/gongwen.css and the 版头 partials need: the resolved faces and the
+    mark's size. Every PDF layout (and the 通报) renders with it."""
+    return {"fonts": fonts.css_fonts(), "mark_size": mark_size(issuer)}
+
+
+def no_fetch(url: str, *args, **kwargs):
     """Documents are self-contained (inline CSS and SVG): nothing is fetched, so text in a report can
-    never make the renderer reach into the intranet."""
-    if url.startswith("data:"):
+    never make the renderer reach into the intranet. The one exception is the font files found in
+    settings.FONT_DIRS, by their exact file:// URL."""
+    if url.startswith("data:") or url in fonts.font_dir_files():
         from weasyprint import default_url_fetcher
 
         return default_url_fetcher(url, *args, **kwargs)
@@ -33,7 +48,7 @@ class LedgerDocument:
 
 def document_html(scope: data.Scope, progress) -> str:
     kind = scope.kind
-    context = {"portal_name": settings.PORTAL_NAME}
+    context = {"portal_name": settings.PORTAL_NAME, **gongwen_context(scope.campaign.issuer_name)}
     if kind == Compilation.Kind.ANNUAL:
         context["doc"] = data.annual(scope)
         template = "compilations/pdf/annual.html"
@@ -45,7 +60,9 @@ def document_html(scope: data.Scope, progress) -> str:
         context["rows"] = list(ledger_table_rows(scope))
         template = "compilations/pdf/ledger.html"
     else:
-        context["doc"] = data.narrative(scope)
+        # A quarterly summary leaves the units' full texts out unless the appendix was asked for.
+        with_entries = kind != Compilation.Kind.QUARTERLY or scope.compilation.with_appendix
+        context["doc"] = data.narrative(scope, with_entries=with_entries)
         template = "compilations/pdf/summary.html"
     progress(25, "排版页面")
     return render_to_string(template, context)
@@ -81,7 +98,7 @@ def render_pdf(scope: data.Scope, path: Path, progress) -> None:
     progress(5, "读取报告数据")
     html = document_html(scope, progress)
     progress(30, "排版页面（版式、目录与页码）")
-    document = HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=_no_fetch).render()
+    document = HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=no_fetch).render()
     progress(80, f"写入 PDF（共 {len(document.pages)} 页，嵌入中文字体）")
     document.write_pdf(path)
     progress(95, "PDF 已生成")

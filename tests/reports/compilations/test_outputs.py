@@ -114,7 +114,7 @@ needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="po
 @needs_poppler
 def test_quarterly_pdf_holds_every_task_title_and_unit_name_with_cjk_fonts_embedded(office_user, year_2024):
     _, q3 = year_2024
-    compilation = compile_now(office_user, kind="quarterly", format="pdf", period=q3)
+    compilation = compile_now(office_user, kind="quarterly", format="pdf", period=q3, with_appendix=True)
     path = compilation.file.path
 
     text = flat(pdf_text(path))
@@ -123,13 +123,15 @@ def test_quarterly_pdf_holds_every_task_title_and_unit_name_with_cjk_fonts_embed
     for name in Unit.objects.filter(responsibilities__isnull=False).distinct().values_list("name", flat=True):
         assert name in text, name
     assert "平凉市创建全国民族团结进步示范市工作2024年第三季度进展情况汇总" in text
-    assert "目录" in text and "一、总体情况" in text and "二、各项任务推进情况" in text
+    assert "一、总体情况" in text and "二、各项任务推进情况" in text and "附件：各单位报告全文" in text
     assert "（二）“共有精神家园建设”工程" in text and "3．弘扬中华民族伟大精神" in text
     assert flat(PROGRESS_A) in text and flat(PROGRESS_B) in text
     assert "主要指标：宣传资料1200份；展板30块；宣讲/讲座12场次；参与3400人次" in text
-    assert "●已报送·推进情况：滞后" in text and "■退回未重报" in text and "■逾期未报" in text
+    # Each entry's standing said once, in words: no coloured symbol, no "▲滞后 · 已报送 · 滞后".
+    assert "（配合，已报送，推进情况：滞后）" in text or "（牵头，已报送，推进情况：滞后）" in text
+    assert "退回未重报" in text and "逾期未报" in text and "●已报送" not in text
     assert "退回的报告不进入汇总正文" not in text and "草稿不进入汇总正文" not in text
-    assert "—2—" in text and "—3—" in text  # page numbers "— 2 —" (none on the cover)
+    assert "—1—" in text and "—2—" in text  # page numbers "— 1 —" from the first page (版头, no cover)
 
     fonts = subprocess.run(["pdffonts", path], capture_output=True, text=True, check=True).stdout
     rows = [line.split() for line in fonts.splitlines()[2:]]
@@ -333,30 +335,33 @@ def test_annual_word_summary_has_the_examples_shape_and_summed_figures(office_us
     level1 = [text for style, text in headings if style == "Heading 1"]
     assert level1 == ["一、工作开展情况", "二、存在的困难和问题", "三、下一步工作计划"]
     level2 = [text for style, text in headings if style == "Heading 2"]
-    assert level2[:2] == ["（一）“政治引领”工程", "（二）“共有精神家园建设”工程"] and len(level2) == 8
+    assert level2[:2] == ["（一）“政治引领”工程", "（二）“共有精神家园建设”工程"]
+    assert level2[7] == "（八）“八进”活动" and level2[8].startswith("（一）")  # 二、's themes restart at (一)
 
     text = "\n".join(p.text for p in document.paragraphs)
     assert document.paragraphs[0].text == "平凉市2024年创建全国民族团结进步示范市工作总结"
-    # Section 二 (task 3): Q1 500 + Q3 1200 materials, 10 + 30 boards, 12 lectures, 3400 people.
+    # Section 二 (task 3): Q1 500 + Q3 1200 materials, 10 + 30 boards, 12 lectures, 3400 people, approved.
     assert (
-        "全年各责任单位报送本工程进展报告2份，共印发宣传资料1700份、制作展板40块、开展宣讲12场次、覆盖3400人次。"
-        in text
-    )
-    assert "共印发宣传资料800份、制作展板20块、开展宣讲8场次、覆盖1600人次。" in text  # section 八 (task 26)
-    assert "全年累计印发宣传资料2500份、制作展板60块、开展宣讲20场次、覆盖5000人次。" in text
-    # The figures are the database's sums over the year's submitted and approved reports.
+        "全年各责任单位围绕“共有精神家园建设”工程报送进展报告2份，"
+        "共印发宣传资料1700份、制作展板40块、开展宣讲12场次、覆盖3400人次。"
+    ) in text
+    # Section 八 (task 26): 崆峒区's report is submitted, not yet approved: counted, its figures not.
+    assert "全年各责任单位围绕“八进”活动报送进展报告1份。" in text
+    assert "全年累计印发宣传资料1700份、制作展板40块、开展宣讲12场次、覆盖3400人次" in text
+    # The figures are the database's sums over the year's approved reports (as on the dashboards).
     totals = dict(
-        MetricValue.objects.filter(
-            report__period__year=2024, report__state__in=[State.SUBMITTED, State.APPROVED]
-        )
+        MetricValue.objects.filter(report__period__year=2024, report__state=State.APPROVED)
         .values_list("metric__code")
         .annotate(total=Sum("value"))
     )
-    assert totals["materials"] == Decimal(2500) and totals["participants"] == Decimal(5000)
-    assert f"市委宣传部：{PROGRESS_A}" in text  # the first sentence of the unit's latest report
-    assert "（1）市委宣传部：部分宣传内容形式单一，群众参与度有待提高。" in text
-    assert "崆峒区：专职教师力量不足。" in text
-    assert "市委宣传部：下一步将拍摄民族团结主题微电影。" in text
+    assert totals["materials"] == Decimal(1700) and totals["participants"] == Decimal(3400)
+    assert (
+        f"1.{PROGRESS_A.rstrip('。')}，印发宣传资料1200份、制作展板30块、开展宣讲12场次、覆盖3400人次。"
+        in text
+    )
+    assert "市委宣传部反映：基层宣传阵地建设不够均衡；部分宣传内容形式单一，群众参与度有待提高。" in text
+    assert "崆峒区反映：专职教师力量不足。" in text
+    assert "市委宣传部提出：拍摄民族团结主题微电影。" in text
     assert "退回的报告" not in text and "草稿不进入" not in text
     section = document.sections[0]
     assert (round(section.top_margin.mm), round(section.left_margin.mm)) == (37, 28)
