@@ -1,4 +1,5 @@
-"""Shared API pieces: pagination with ?page_size= and error bodies people can read."""
+"""Shared API pieces: pagination with ?page_size= and error bodies people can read, and the wording of a
+choice parameter in the API docs."""
 
 from rest_framework import status
 from rest_framework.exceptions import APIException
@@ -13,6 +14,11 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+
+def choices_text(choices) -> str:
+    """A choice field's values with their labels, as the API docs list them: ``draft 草稿 / submitted 已报送``."""
+    return " / ".join(f"`{value}` {label}" for value, label in choices)
 
 
 class Conflict(APIException):

@@ -20,6 +20,13 @@ class ObtainTokenView(ObtainAuthToken):
         return {**super().get_serializer_context(), "request": self.request._request}
 
     @extend_schema(
+        tags=["认证"],
+        summary="获取 API 令牌",
+        description=(
+            "用平台的用户名和密码换取令牌，之后在请求头中带上 `Authorization: Token <令牌>`。"
+            "令牌在 `expires` 时刻过期（签发后 API_TOKEN_TTL 天），过期后再次调用本接口即得到新令牌；"
+            "未过期时返回原令牌。连续输错密码会被暂时锁定（429）。"
+        ),
         request=AuthTokenSerializer,
         responses={
             200: inline_serializer(

@@ -13,11 +13,19 @@ import django_filters
 from django.db.models import Prefetch
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from campaign.api import choices_text
 from campaign.errors import DomainError, NotFound
 from campaign.models import ReportingPeriod
 from tasks.models import Task
@@ -114,7 +122,9 @@ def _choice_error() -> dict:
 
 
 class ReportWriteSerializer(serializers.Serializer):
-    """What a liaison sends; the rules are checked by reports.services."""
+    """联络员填写或修改报告时提交的内容。"""
+
+    # Shapes only: the rules are checked by reports.services.
 
     period = serializers.PrimaryKeyRelatedField(
         queryset=ReportingPeriod.objects.all(),
@@ -199,25 +209,46 @@ class EvidenceInputSerializer(serializers.Serializer):
 class ReportFilter(django_filters.FilterSet):
     # Through the related row's id, so that Django's integer range check applies: an id too large for the
     # database matches nothing instead of failing (SQLite raises OverflowError on a foreign-key column).
-    period = django_filters.NumberFilter(field_name="period__id")
-    unit = django_filters.NumberFilter(field_name="unit__id")
-    task = django_filters.NumberFilter(field_name="task__id")
-    task_number = django_filters.NumberFilter(field_name="task__number")
-    state = django_filters.ChoiceFilter(choices=ProgressReport.State.choices)
-    progress_status = django_filters.ChoiceFilter(choices=ProgressReport.ProgressStatus.choices)
+    # The labels are the parameters' descriptions in the API docs.
+    period = django_filters.NumberFilter(field_name="period__id", label="报告期 id")
+    unit = django_filters.NumberFilter(field_name="unit__id", label="单位 id")
+    task = django_filters.NumberFilter(field_name="task__id", label="任务 id")
+    task_number = django_filters.NumberFilter(
+        field_name="task__number", label="任务编号（方案中的序号，如 3）"
+    )
+    state = django_filters.ChoiceFilter(choices=ProgressReport.State.choices, label="报告状态")
+    progress_status = django_filters.ChoiceFilter(
+        choices=ProgressReport.ProgressStatus.choices, label="推进情况"
+    )
 
     class Meta:
         model = ProgressReport
         fields = ["period", "unit", "task", "task_number", "state", "progress_status"]
 
 
+TAG = "进展报告"
+STALE = OpenApiResponse(description="版本冲突：报告已被他人修改，请重新读取、核对后再提交")
+
+
+@extend_schema(tags=[TAG])
+@extend_schema_view(
+    list=extend_schema(
+        summary="进展报告列表",
+        description=(
+            "季度进展报告，最新报告期在前。联络员只看到本单位的报告，创建办和领导看到全部。"
+            f"`state` 为报告状态：{choices_text(ProgressReport.State.choices)}。"
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="进展报告详情",
+        description="一份报告的内容、指标数值和佐证材料。其他单位的报告对联络员为 404。",
+    ),
+)
 class ReportViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """季度进展报告。联络员只能看到和修改本单位的报告；领导只读；创建办审核（submit / return / approve 为操作）。"""
-
     serializer_class = ReportSerializer
     filterset_class = ReportFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -257,7 +288,16 @@ class ReportViewSet(
             services.require_author(report.unit_id, self.request.user)
         return report
 
-    @extend_schema(request=ReportWriteSerializer, responses={201: ReportSerializer})
+    @extend_schema(
+        summary="填写进展报告（草稿）",
+        description=(
+            "联络员为本单位的一项任务在一个报告期新建报告，保存为草稿；必须指定 `period`、`unit`、`task`，"
+            "同一报告期、单位、任务只能有一份。`metrics` 为 "
+            '`[{"metric": 指标 id, "value": 数值}]`。创建办和领导不能填写报告（403）。'
+        ),
+        request=ReportWriteSerializer,
+        responses={201: ReportSerializer},
+    )
     def create(self, request):
         if not get_access(request.user).is_unit_member:  # the office and leadership never author a report
             services.require_author(None, request.user)
@@ -280,7 +320,15 @@ class ReportViewSet(
         )
         return Response(self._fresh(report.pk), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ReportWriteSerializer, responses={200: ReportSerializer, 409: None})
+    @extend_schema(
+        summary="修改进展报告",
+        description=(
+            "只改请求中给出的字段，未给出的保持原值；报告期、单位和任务创建后不能更改。"
+            "必须带上读取时的 `version`，报告已被他人修改时返回 409，内容不会被覆盖。"
+        ),
+        request=ReportWriteSerializer,
+        responses={200: ReportSerializer, 409: STALE},
+    )
     def partial_update(self, request, pk=None):
         report = self._report_for("author")
         data = self._input(request)
@@ -312,7 +360,15 @@ class ReportViewSet(
 
     # Submit is the one step without content, so it calls report_submit itself: going through report_save
     # would write a "saved" event and bump the version for nothing. Evidence has its own action below.
-    @extend_schema(request=SubmitSerializer, responses={200: ReportSerializer})
+    @extend_schema(
+        summary="报送报告",
+        description=(
+            "联络员把草稿或被退回的报告报送创建办审核。可带 `version`，报告已被他人修改时返回 409。"
+            "报告期已截止且未开放补报时不能报送。"
+        ),
+        request=SubmitSerializer,
+        responses={200: ReportSerializer, 409: STALE},
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         report = self._report_for("author")
@@ -320,7 +376,12 @@ class ReportViewSet(
         report = services.report_submit(report=report, by=request.user, version=version)
         return Response(self._fresh(report.pk))
 
-    @extend_schema(request=ReturnSerializer, responses={200: ReportSerializer})
+    @extend_schema(
+        summary="退回报告",
+        description="创建办把已报送的报告退回联络员修改，须写明退回原因（`reason`）。",
+        request=ReturnSerializer,
+        responses={200: ReportSerializer},
+    )
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
         report = self._report_for("office")
@@ -328,7 +389,12 @@ class ReportViewSet(
         report = services.report_return(report=report, by=request.user, reason=reason)
         return Response(self._fresh(report.pk))
 
-    @extend_schema(request=ApproveSerializer, responses={200: ReportSerializer})
+    @extend_schema(
+        summary="审核通过报告",
+        description="创建办审核通过已报送的报告，可附审核意见（`comment`）。",
+        request=ApproveSerializer,
+        responses={200: ReportSerializer},
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         report = self._report_for("office")
@@ -349,8 +415,22 @@ class ReportViewSet(
 
     # The report's filters (?state=, ?unit=…) do not apply to its evidence and events: filter_backends=[]
     # keeps them out of the schema and out of get_object.
-    @extend_schema(methods=["POST"], request=EvidenceInputSerializer, responses={201: EvidenceSerializer})
-    @extend_schema(methods=["GET"], responses={200: EvidenceSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"],
+        summary="上传佐证材料",
+        description=(
+            "联络员为本单位的报告添加一份佐证材料：上传文件（`multipart/form-data` 的 `file` 字段，"
+            "图片、PDF、Office 文档等，会检查文件内容）或填写链接（`url`），可附说明（`caption`）。"
+        ),
+        request=EvidenceInputSerializer,
+        responses={201: EvidenceSerializer},
+    )
+    @extend_schema(
+        methods=["GET"],
+        summary="佐证材料列表",
+        description="一份报告的佐证材料，按上传先后排列；`file_url`、`thumbnail_url` 为文件和缩略图的地址。",
+        responses={200: EvidenceSerializer(many=True)},
+    )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def evidence(self, request, pk=None):
         if request.method == "GET":
@@ -372,7 +452,24 @@ class ReportViewSet(
             raise DomainError("请上传文件（字段 file）或填写链接（字段 url）。", code="required")
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        summary="删除佐证材料",
+        description=(
+            "联络员删除本单位报告的一份佐证材料（`evidence_id`）。与修改报告相同，"
+            "只有草稿或被退回、且报告期可填写（未截止或已开放补报）的报告可以删除。"
+        ),
+        parameters=[
+            OpenApiParameter(
+                "evidence_id",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                pattern=r"^\d+$",
+                description="佐证材料 id",
+            )
+        ],
+        request=None,
+        responses={204: OpenApiResponse(description="已删除")},
+    )
     @action(detail=True, methods=["delete"], url_path=r"evidence/(?P<evidence_id>\d+)", filter_backends=[])
     def evidence_remove(self, request, pk=None, evidence_id=None):
         report = self._report_for("author")
@@ -382,7 +479,11 @@ class ReportViewSet(
         services.evidence_remove(evidence=evidence, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses={200: EventSerializer(many=True)})
+    @extend_schema(
+        summary="报告操作记录",
+        description="一份报告从填写到审核的每一步：谁、何时、做了什么（`action`）、状态如何变化，按时间先后排列。",
+        responses={200: EventSerializer(many=True)},
+    )
     @action(detail=True, methods=["get"], filter_backends=[])
     def events(self, request, pk=None):
         report = self.get_object()
@@ -396,12 +497,16 @@ class ReopenSerializer(serializers.Serializer):
     until = serializers.DateField(required=False, allow_null=True)
 
 
+@extend_schema(tags=[TAG])
 class ReopeningViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
-    """创建办为某单位开放已截止报告期的补报。"""
-
     serializer_class = ReopenSerializer
 
     @extend_schema(
+        summary="开放补报",
+        description=(
+            "创建办为某单位开放已截止报告期的补报：须写明原因（`reason`），可指定补报截止日（`until`，"
+            "不填则直至撤销）。开放后该单位可在该报告期新建、修改和报送报告，其联络员会收到通知。"
+        ),
         request=ReopenSerializer,
         responses={201: inline_serializer("Reopening", {"id": serializers.IntegerField()})},
     )

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from campaign.errors import NotFound
 from campaign.models import ReportingPeriod
+from campaign.search import search_words
 from tasks.models import Metric, Responsibility, Target, Task
 from units.access import Access, get_access
 from units.models import Unit
@@ -388,8 +389,7 @@ def review_queryset(filters: QueueFilters) -> QuerySet[ProgressReport]:
         qs = qs.filter(task_id=filters.task)
     if filters.state:
         qs = qs.filter(state=filters.state)
-    if filters.q:
-        q = filters.q
+    if q := search_words(filters.q):
         qs = qs.filter(
             Q(progress__icontains=q)
             | Q(problems__icontains=q)

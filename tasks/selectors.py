@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, QuerySet
 
 from campaign.models import Campaign, Phase, ReportingPeriod
+from campaign.search import search_words
 from units.models import Unit, display_name
 
 from .models import PlanChange, Responsibility, Section, Target, Task
@@ -83,7 +84,7 @@ def units_directory(*, query: str = "", kind: str = "") -> QuerySet[Unit]:
             "responsibilities", filter=Responsibility.lead_q("responsibilities__"), distinct=True
         ),
     )
-    if query:
+    if query := search_words(query):
         qs = qs.filter(Q(name__icontains=query) | Q(short_name__icontains=query) | Q(code__icontains=query))
     if kind:
         qs = qs.filter(kind=kind)

@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from campaign.api import choices_text
 from campaign.errors import DomainError
 
 from . import selectors
@@ -40,6 +42,7 @@ class CompilationSerializer(serializers.ModelSerializer):
             "year",
             "unit",
             "task",
+            "with_appendix",
             "scope_label",
             "title",
             "state",
@@ -74,15 +77,22 @@ class CompilationSerializer(serializers.ModelSerializer):
 
 
 class CompilationRequestSerializer(serializers.Serializer):
-    """Shapes only; the service checks kind, format, scope and permission and words the errors."""
+    """申请生成汇编文件：类型、格式和范围。"""
 
-    kind = serializers.CharField(help_text="quarterly | unit | task | annual | ledger")
-    format = serializers.CharField(help_text="pdf | xlsx | docx")
+    # Shapes only; the service checks kind, format, scope and permission and words the errors.
+
+    kind = serializers.CharField(help_text=f"汇编类型：{choices_text(Compilation.Kind.choices)}")
+    format = serializers.CharField(help_text=f"文件格式：{choices_text(Compilation.Format.choices)}")
     period = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="报告期编号")
     year = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="年度，如 2024")
     unit = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="单位编号")
     task = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, help_text="任务编号（id）"
+    )
+    with_appendix = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="附录：各单位报告全文（季度汇总、单位报告、任务报告的 PDF/Word；其他类型忽略）",
     )
 
     def to_internal_value(self, data):
@@ -99,9 +109,51 @@ class CompilationRequestSerializer(serializers.Serializer):
         )
 
 
+@extend_schema(tags=["汇编文件"])
 @extend_schema_view(
-    list=extend_schema(summary="汇编列表（联络员只看到本单位的单位报告）"),
-    retrieve=extend_schema(summary="汇编状态、进度与下载地址"),
+    list=extend_schema(
+        summary="汇编文件列表",
+        description=(
+            "已申请的汇编文件，最新在前。创建办和领导看到全部，联络员只看到本单位的单位报告。"
+            f"`state`：{choices_text(Compilation.State.choices)}；完成后 `download_url` 为下载地址。"
+        ),
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                OpenApiTypes.STR,
+                enum=Compilation.Kind.values,
+                description=f"汇编类型：{choices_text(Compilation.Kind.choices)}",
+            ),
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=Compilation.Format.values,
+                description=f"文件格式：{choices_text(Compilation.Format.choices)}",
+            ),
+            OpenApiParameter(
+                "state",
+                OpenApiTypes.STR,
+                enum=Compilation.State.values,
+                description=f"生成状态：{choices_text(Compilation.State.choices)}",
+            ),
+            OpenApiParameter(
+                "automatic",
+                OpenApiTypes.BOOL,
+                description="true 只列系统按计划自动生成的，false 只列人工申请的",
+            ),
+            OpenApiParameter("period", OpenApiTypes.INT, description="报告期 id"),
+            OpenApiParameter("unit", OpenApiTypes.INT, description="单位 id"),
+            OpenApiParameter("task", OpenApiTypes.INT, description="任务 id"),
+            OpenApiParameter("year", OpenApiTypes.INT, description="年度，如 2025"),
+        ],
+    ),
+    retrieve=extend_schema(
+        summary="汇编文件状态",
+        description=(
+            "一份汇编文件的生成状态、进度（`progress`，0–100）和当前步骤（`stage`）；"
+            "完成后 `download_url` 为下载地址，失败时 `error` 说明原因。"
+        ),
+    ),
 )
 class CompilationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
@@ -119,6 +171,13 @@ class CompilationViewSet(
 
     @extend_schema(
         summary="申请生成汇编文件",
+        description=(
+            f"`kind` 为汇编类型（{choices_text(Compilation.Kind.choices)}），`format` 为文件格式"
+            f"（{choices_text(Compilation.Format.choices)}），再按类型给出范围："
+            f"{'；'.join(str(text) for text in service.KIND_HELP.values())}。"
+            "文件在后台生成：返回 201 和新记录；同样的文件已在排队或生成中时返回 200 和那条记录。"
+            "之后用 `GET /api/v1/compilations/{id}/` 查看进度，完成后从 `download_url` 下载。"
+        ),
         request=CompilationRequestSerializer,
         responses={201: CompilationSerializer, 200: CompilationSerializer},
     )
@@ -133,12 +192,20 @@ class CompilationViewSet(
             year=values.get("year") or None,
             unit=values.get("unit") or None,
             task=values.get("task") or None,
+            with_appendix=values.get("with_appendix", False),
             by=request.user,
         )
         body = CompilationSerializer(compilation, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(summary="下载已生成的汇编文件", responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        summary="下载汇编文件",
+        description=(
+            "下载已生成的文件（PDF、Excel 或 Word），可用申请时的同一令牌。"
+            "尚未生成完成时返回 409，文件已过保存期限被清理时返回 410，请重新生成。"
+        ),
+        responses={(200, "application/octet-stream"): bytes},
+    )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         try:
@@ -146,7 +213,12 @@ class CompilationViewSet(
         except DomainError as error:
             return Response({"detail": error.message, "code": error.code}, status=error.http_status)
 
-    @extend_schema(summary="重试失败的汇编", request=None, responses={200: CompilationSerializer})
+    @extend_schema(
+        summary="重新生成失败的汇编文件",
+        description="生成失败的文件重新排队生成，返回该记录；只有失败的记录可以重试。",
+        request=None,
+        responses={200: CompilationSerializer},
+    )
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         compilation = service.compilation_retry(compilation=self.get_object(), by=request.user)

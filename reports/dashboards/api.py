@@ -16,13 +16,14 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaign.api import choices_text
 from campaign.lights import GREEN, RED, YELLOW
 from campaign.models import Campaign
 from units.access import get_access
 from units.models import Unit
 
 from . import selectors as sel
-from .filters import FilterError, Filters
+from .filters import LIGHT_FILTERS, FilterError, Filters
 
 CENT = Decimal("0.01")
 
@@ -55,9 +56,15 @@ def _filters(request, campaign: Campaign, *, needs_period: bool = False) -> Filt
         raise ValidationError({error.field: error.message}) from None
 
 
+TAG = "看板"
 FILTER_PARAMS = [
-    OpenApiParameter("kind", OpenApiTypes.STR, enum=Unit.Kind.values, description="单位类别"),
-    OpenApiParameter("section", OpenApiTypes.INT, description="工程/活动 id"),
+    OpenApiParameter(
+        "kind",
+        OpenApiTypes.STR,
+        enum=Unit.Kind.values,
+        description=f"单位类别：{choices_text(Unit.Kind.choices)}；不填为全部单位",
+    ),
+    OpenApiParameter("section", OpenApiTypes.INT, description="工程/活动 id：只看其中的任务；不填为全部"),
 ]
 PERIOD_PARAM = OpenApiParameter(
     "period", OpenApiTypes.INT, description="报告期 id：截至该报告期末的数据；缺省为当前（今日）"
@@ -65,11 +72,16 @@ PERIOD_PARAM = OpenApiParameter(
 
 
 class CompletenessView(APIView):
-    """某报告期各单位报送完成情况：应报、已报（已报送+已通过）、已通过、按时、报送率、按时率，及单位×任务矩阵。"""
-
     permission_classes = [IsAuthenticated, IsOfficeOrLeadership]
 
     @extend_schema(
+        tags=[TAG],
+        summary="报送完成情况",
+        description=(
+            "某报告期各单位的报送完成情况：应报、已报（已报送+已通过）、已通过、按时、报送率、按时率，"
+            "按单位类别的小计和全市合计，以及单位×任务矩阵（每格为该报告的状态）。"
+            "比率为小数（0.8333），无应报时为 null。仅创建办和领导可查看。"
+        ),
         parameters=[
             OpenApiParameter("period", OpenApiTypes.INT, description="报告期 id；缺省为当前报告期"),
             *FILTER_PARAMS,
@@ -130,15 +142,24 @@ class CompletenessView(APIView):
 
 
 class TargetsView(APIView):
-    """各量化目标按单位或范围的进度：已报（已通过报告的指标合计或最新值）、目标值、按时间进度应达值、红黄绿灯。"""
-
     permission_classes = [IsAuthenticated, IsOfficeOrLeadership]
 
     @extend_schema(
+        tags=[TAG],
+        summary="量化目标进度",
+        description=(
+            "各量化目标按单位或范围的进度：已报（已通过报告的指标，流量类逐季相加，存量类取最新值）、"
+            "目标值、按时间进度应达值和红黄绿灯。数值为保留两位小数的字符串。仅创建办和领导可查看。"
+        ),
         parameters=[
             PERIOD_PARAM,
             *FILTER_PARAMS,
-            OpenApiParameter("light", OpenApiTypes.STR, enum=[GREEN, YELLOW, RED]),
+            OpenApiParameter(
+                "light",
+                OpenApiTypes.STR,
+                enum=[GREEN, YELLOW, RED],
+                description=f"只看某种灯：{choices_text(LIGHT_FILTERS)}",
+            ),
         ],
         responses=OpenApiTypes.OBJECT,
     )

@@ -112,3 +112,15 @@ def test_name_list_summarises_long_lists():
     assert data.name_list(names[:3]) == "单位0、单位1、单位2"
     assert data.name_list(names).endswith("等20个单位")
     assert re.fullmatch(r"(单位\d+、){7}单位7等20个单位", data.name_list(names))
+
+
+def test_the_api_asks_for_the_appendix_and_reports_the_choice(api_client, office_user, open_period):
+    api_client.force_authenticate(office_user)
+    body = {"kind": "quarterly", "format": "pdf", "period": open_period.pk}
+
+    short = api_client.post("/api/v1/compilations/", body, format="json")
+    full = api_client.post("/api/v1/compilations/", body | {"with_appendix": True}, format="json")
+
+    assert short.status_code == 201 and full.status_code == 201
+    assert short.json()["with_appendix"] is False and full.json()["with_appendix"] is True
+    assert short.json()["id"] != full.json()["id"]
