@@ -13,13 +13,16 @@ NAV = [
     ("单位", "units:directory", "all"),
     ("汇编下载", "compilations:list", "all"),
     ("逾期通报", "notifications:bulletin", "office"),
-    ("方案管理", "plan_import:plans", "office"),
+    ("方案管理", "plan_import:plans", "leadership"),
 ]
+
+# An item whose pages sit under a wider prefix than its own URL (方案管理 is also a plan's tasks and phases).
+SECTION = {"plan_import:plans": "/plan/import/"}
 
 
 def nav_items(access, current_path: str) -> list[dict]:
     items = []
-    urls = [reverse(name) for _label, name, _who in NAV]
+    urls = [SECTION.get(name) or reverse(name) for _label, name, _who in NAV]
     # The page is under the longest matching item only (/plan/import/plans/ is 方案管理, not also 实施方案).
     best = max((u for u in urls if u != "/" and current_path.startswith(u)), key=len, default="/")
     for label, name, who in NAV:
@@ -30,6 +33,7 @@ def nav_items(access, current_path: str) -> list[dict]:
         if who == "unit" and not access.is_unit_member:
             continue
         url = reverse(name)
-        active = current_path == url if url == "/" else url == best
+        section = SECTION.get(name) or url
+        active = current_path == url if url == "/" else section == best
         items.append({"label": label, "url": url, "active": active})
     return items

@@ -16,6 +16,15 @@ class TimelineBar:
     width: float
     is_current: bool
 
+    # Below this share of the line a phase's name does not fit in its bar on a phone or beside the next bar
+    # on a desktop (宣传动员阶段 is two months of a three-year plan): the bar shows its number, and the list
+    # under the line gives the numbered names.
+    NARROW_PERCENT = 15
+
+    @property
+    def narrow(self) -> bool:
+        return self.width < self.NARROW_PERCENT
+
 
 @dataclass
 class Timeline:

@@ -89,6 +89,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # One Chinese error page with the navigation also when DEBUG is on (the handlers in urls.py serve it
+    # when DEBUG is off).
+    "campaign.decorators.ErrorPagesMiddleware",
     # Last, as django-axes asks: it turns a locked-out login (page or API token) into the 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -178,6 +181,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# An expired or missing CSRF token: the same Chinese error page, saying nothing was saved.
+CSRF_FAILURE_VIEW = "campaign.decorators.csrf_failure"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -90,3 +90,9 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Django calls these when DEBUG is off; campaign.decorators.ErrorPagesMiddleware gives the same pages with it on.
+handler400 = "campaign.decorators.bad_request"
+handler403 = "campaign.decorators.permission_denied"
+handler404 = "campaign.decorators.page_not_found"
+handler500 = "campaign.decorators.server_error"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from reports.selectors import unit_period_overview
 from tasks.selectors import sections_with_tasks, unit_tasks
 from units.access import get_access
 from units.models import Unit
@@ -72,9 +73,23 @@ def home(request):
             "campaign": campaign,
             "period": period,
             "plan_ended": plan_ended,
-            "unit_blocks": [{"unit": u, "responsibilities": unit_tasks(u, campaign)} for u in units],
+            "unit_blocks": [_unit_block(unit, campaign, period) for unit in units],
         },
     )
+
+
+def _unit_block(unit, campaign, period) -> dict:
+    """A unit's tasks, each with its report's state and light in the open period (the light is
+    ProgressReport.light_for, through the 本季度报送 page's selector)."""
+    responsibilities = unit_tasks(unit, campaign)
+    overview = unit_period_overview(unit=unit, period=period)
+    status = {row.task.pk: row for row in overview.rows}
+    return {
+        "unit": unit,
+        "overview": overview,
+        "rows": [(r, status.get(r.task_id)) for r in responsibilities],
+        "responsibilities": responsibilities,
+    }
 
 
 @login_required

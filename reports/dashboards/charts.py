@@ -54,9 +54,11 @@ def _t(text) -> str:
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> str:
+    # Drawn on a width×height grid (the viewBox) and scaled to its box: the page's column on a phone or a
+    # desktop, the figure's 156 mm in a PDF; the height follows from the viewBox's proportions.
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-label={quoteattr(title)} font-family="{FONT}" font-size="12" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+        f'role="img" aria-label={quoteattr(title)} font-family="{FONT}" font-size="12" '
         f'class="chart-svg"><title>{_t(title)}</title>'
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>' + "".join(body) + "</svg>"
     )

@@ -159,8 +159,12 @@ def test_leadership_reads_the_plans_and_an_archived_plan_without_any_edit_link(a
         assert "data-confirm" not in html
 
 
-def test_the_nav_offers_plan_management_to_the_office_only(as_office, client, liaison_a):
+def test_the_nav_offers_plan_management_to_the_office_and_leadership_only(
+    as_office, client, liaison_a, leadership_user
+):
     assert f'href="{PLANS}"' in as_office.get("/").content.decode()
+    client.force_login(leadership_user)
+    assert f'href="{PLANS}"' in client.get("/").content.decode()
     client.force_login(liaison_a)
     assert f'href="{PLANS}"' not in client.get("/").content.decode()
 
@@ -462,3 +466,16 @@ def test_one_tasks_own_page_assigns_it_and_clearing_restores_the_plans_units(as_
     html = as_office.get(reverse("plan_import:preview")).content.decode()
     assert "任务3已恢复为方案原文中的责任单位。" in html
     assert 'data-testid="assigned"' not in html
+
+
+@pytest.mark.parametrize(
+    ("path", "lit"),
+    [("/plan/import/tasks/1/", "方案管理"), ("/plan/import/plans/", "方案管理"), ("/plan/", "实施方案")],
+)
+def test_a_page_lights_only_the_nav_item_it_belongs_to(office_user, path, lit):
+    from campaign.nav import nav_items
+    from units.access import get_access
+
+    active = [item["label"] for item in nav_items(get_access(office_user), path) if item["active"]]
+
+    assert active == [lit]
