@@ -38,7 +38,7 @@ run: $(STAMP) system-deps
 	@echo ""
 	@echo "  门户地址：http://127.0.0.1:$(PORT)/   接口文档：http://127.0.0.1:$(PORT)/api/docs/"
 	@echo ""
-	DEBUG=1 $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+	DEBUG=1 COMPILATIONS_IN_BACKGROUND=1 $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 test: $(STAMP) system-deps
 	DEBUG=1 $(BIN)/python manage.py check --fail-level ERROR

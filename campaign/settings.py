@@ -124,7 +124,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "portal.sqlite3",
-            "OPTIONS": {"timeout": 20},
+            # IMMEDIATE: a transaction that reads and then writes waits for the lock (up to the timeout) instead
+            # of failing at once when a background build writes at the same time.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
 
@@ -242,6 +244,9 @@ REMINDER_DAYS_BEFORE_DUE = [int(d) for d in env_list("REMINDER_DAYS_BEFORE_DUE",
 RETURNED_REMINDER_AFTER_DAYS = env_int("RETURNED_REMINDER_AFTER_DAYS", 3)
 COMPILATION_RETENTION_DAYS = env_int("COMPILATION_RETENTION_DAYS", 180)
 COMPILATION_TIME_LIMIT = env_int("COMPILATION_TIME_LIMIT", 600)
+# Quick start only (no worker): build requested documents in threads of the web process, so the request
+# returns at once and the progress page is seen. `make run` turns it on; with a worker it has no effect.
+COMPILATIONS_IN_BACKGROUND = env_bool("COMPILATIONS_IN_BACKGROUND", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -281,6 +281,15 @@ def compilations_fail_stuck(
     return {"running": failed_running, "queued": failed_queued}
 
 
+def compilations_abandon(*, ids: Iterable[int], message: str, now: dt.datetime | None = None) -> int:
+    """Fail those of ``ids`` that are queued or running: the process that was building them is exiting
+    (``background``'s threads stop with it). Clearing the run token also stops a run still going."""
+    now = now or timezone.now()
+    return Compilation.objects.filter(
+        pk__in=list(ids), state__in=[Compilation.State.QUEUED, Compilation.State.RUNNING]
+    ).update(state=Compilation.State.FAILED, error=message, stage="失败", finished_at=now, run_token=None)
+
+
 def compilations_purge_old(*, now: dt.datetime | None = None) -> int:
     """Delete files older than COMPILATION_RETENTION_DAYS; the rows stay as a record."""
     now = now or timezone.now()

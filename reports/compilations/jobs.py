@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from . import build
+from . import background, build
 
 
 @shared_task(
@@ -27,8 +27,13 @@ def compilation_build(compilation_id: int) -> str:
 
 
 def compilation_enqueue(compilation_id: int) -> None:
-    """Queue the build once the transaction that created or reset the row commits."""
-    transaction.on_commit(lambda: compilation_build.delay(compilation_id))
+    """Queue the build once the transaction that created or reset the row commits: to the worker, or in the
+    quick start (jobs in-process) to a background thread when ``COMPILATIONS_IN_BACKGROUND`` is on, so the
+    request returns at once instead of building the file."""
+    if background.enabled():
+        transaction.on_commit(lambda: background.submit(compilation_id))
+    else:
+        transaction.on_commit(lambda: compilation_build.delay(compilation_id))
 
 
 @shared_task(name="reports.compilations.jobs.compilations_fail_stuck", ignore_result=True)

@@ -123,7 +123,7 @@ def validate_kind_format(kind, format) -> tuple[str, str]:
     return kind, format
 
 
-def compilation_request(
+def compilation_scope(
     *,
     kind: str,
     format: str,
@@ -133,11 +133,10 @@ def compilation_request(
     task: Task | int | None = None,
     with_appendix: bool = False,
     by,
-) -> tuple[Compilation, bool]:
-    """Ask for a compiled document; the job is queued once the transaction commits.
+) -> dict:
+    """What a request asks for, checked: the fields that make two requests identical (the same document).
 
-    Returns ``(compilation, created)``: an identical one already queued or running is returned instead of
-    starting a second build. Raises ``DomainError`` (400/403) with a message in Chinese, queueing nothing.
+    Raises ``DomainError`` (400/403) with a message in Chinese when the request is malformed or not allowed.
     """
     kind, format = validate_kind_format(kind, format)
     if by is None:
@@ -154,11 +153,8 @@ def compilation_request(
     }
     required, optional = KIND_SCOPE[kind]
     label = KIND_LABELS[kind]
-    for name in sorted(required):
-        if given[name] is None:
-            raise DomainError(
-                f"{label}需要指定{SCOPE_LABELS[name]}。{KIND_HELP[kind]}。", code="missing_scope"
-            )
+    if any(given[name] is None for name in required):
+        raise DomainError(f"{KIND_HELP[kind]}。", code="missing_scope")
     for name, value in given.items():
         if value is not None and name not in required | optional:
             raise DomainError(
@@ -189,7 +185,7 @@ def compilation_request(
     if kind == Compilation.Kind.LEDGER and format != Compilation.Format.XLSX:
         _check_ledger_size(campaign, given)
 
-    scope = {
+    return {
         "kind": kind,
         "format": format,
         "campaign": campaign,
@@ -199,13 +195,48 @@ def compilation_request(
         "task": given["task"],
         "with_appendix": bool(with_appendix) and kind in APPENDIX_KINDS and format != Compilation.Format.XLSX,
     }
+
+
+def identical(scope: dict):
+    """The compilations that are the same document as ``scope`` (from ``compilation_scope``): the one rule
+    for "identical requests", whether one is in flight or one is already built."""
+    return Compilation.objects.filter(**scope)
+
+
+def compilation_request(
+    *,
+    kind: str,
+    format: str,
+    period: ReportingPeriod | int | None = None,
+    year: int | str | None = None,
+    unit: Unit | int | None = None,
+    task: Task | int | None = None,
+    with_appendix: bool = False,
+    by,
+) -> tuple[Compilation, bool]:
+    """Ask for a compiled document; the job is queued once the transaction commits.
+
+    Returns ``(compilation, created)``: an identical one already queued or running is returned instead of
+    starting a second build. Raises ``DomainError`` (400/403) with a message in Chinese, queueing nothing.
+    """
+    scope = compilation_scope(
+        kind=kind,
+        format=format,
+        period=period,
+        year=year,
+        unit=unit,
+        task=task,
+        with_appendix=with_appendix,
+        by=by,
+    )
     # A row whose run died must not stand in for this request (nor count against the person's limit):
     # in-process there is no beat to reap it, so every request reaps first.
     build.compilations_fail_stuck()
     with transaction.atomic():
         existing = (
-            Compilation.objects.select_for_update()
-            .filter(**scope, automatic=False, state__in=[Compilation.State.QUEUED, Compilation.State.RUNNING])
+            identical(scope)
+            .select_for_update()
+            .filter(automatic=False, state__in=[Compilation.State.QUEUED, Compilation.State.RUNNING])
             .first()
         )
         if existing is not None:
@@ -214,6 +245,40 @@ def compilation_request(
         compilation = Compilation.objects.create(**scope, requested_by=by)
         jobs.compilation_enqueue(compilation.pk)
     return compilation, True
+
+
+def compilation_existing_file(
+    *,
+    kind: str,
+    format: str,
+    period: ReportingPeriod | int | None = None,
+    year: int | str | None = None,
+    unit: Unit | int | None = None,
+    task: Task | int | None = None,
+    with_appendix: bool = False,
+    by,
+) -> Compilation | None:
+    """The newest built file of exactly this request that ``by`` may download (a person's or the automatic
+    one after a period closed), or None. A newer identical build supersedes an older one. Raises
+    ``DomainError`` as ``compilation_request`` does for a request that is malformed or not allowed."""
+    scope = compilation_scope(
+        kind=kind,
+        format=format,
+        period=period,
+        year=year,
+        unit=unit,
+        task=task,
+        with_appendix=with_appendix,
+        by=by,
+    )
+    newest = (
+        identical(scope)
+        .filter(state=Compilation.State.DONE)
+        .filter(pk__in=selectors.compilations_visible_to(by).values("pk"))
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    return newest if newest is not None and newest.has_file else None
 
 
 def _campaign_for(given) -> Campaign:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from campaign.decorators import domain_errors_as_pages
 from campaign.errors import DomainError, PermissionDenied
 from campaign.models import Campaign, ReportingPeriod
+from campaign.templatetags.portal import cndatetime
 from tasks.models import Task
 from units.access import get_access
 from units.models import Unit
@@ -100,6 +101,14 @@ def compilation_new(request):
     values["format"] = values["format"] or Compilation.Format.PDF
     values["with_appendix"] = source.get("with_appendix", "") in ("1", "on", "true")
     if request.method != "POST":
+        existing = _existing_file(request, values)
+        if existing is not None:
+            messages.info(
+                request,
+                f"该文件已于{cndatetime(existing.finished_at)}生成，可直接下载；"
+                "如需包含最新数据，请点击“重新生成”。",
+            )
+            return redirect("compilations:detail", pk=existing.pk)
         return render(request, "compilations/new.html", _form_context(request, values))
     try:
         compilation, created = service.compilation_request(
@@ -123,11 +132,41 @@ def compilation_new(request):
     return redirect("compilations:detail", pk=compilation.pk)
 
 
+def _existing_file(request, values: dict) -> Compilation | None:
+    """A link with the whole request in it (the dashboards' download buttons: a kind and what it needs;
+    the format defaults to PDF, as on the form) leads to the file already built for exactly that request.
+    ``?fresh=1``, or a link without the kind or its required scope, opens the form."""
+    kind = request.GET.get("kind", "")
+    if kind not in service.KIND_SCOPE or request.GET.get("fresh"):
+        return None
+    required, _ = service.KIND_SCOPE[kind]
+    if any(not request.GET.get(name) for name in required):
+        return None
+    try:
+        return service.compilation_existing_file(
+            kind=kind,
+            format=values["format"],
+            **{name: values[name] or None for name in SCOPE_FIELDS},
+            with_appendix=values["with_appendix"],
+            by=request.user,
+        )
+    except DomainError:
+        return None  # the form shows the request; submitting it says what is wrong
+
+
+def _progress_context(request, compilation: Compilation) -> dict:
+    access = get_access(request.user)
+    return {
+        "c": compilation,
+        "can_rebuild": service.can_request(access, kind=compilation.kind, unit_id=compilation.unit_id),
+    }
+
+
 @domain_errors_as_pages
 def compilation_detail(request, pk: int):
     compilation = selectors.compilation_visible_to(user=request.user, pk=pk)
     compilation = service.compilation_check_stuck(compilation=compilation)
-    return render(request, "compilations/detail.html", {"c": compilation})
+    return render(request, "compilations/detail.html", _progress_context(request, compilation))
 
 
 @domain_errors_as_pages
@@ -135,7 +174,7 @@ def compilation_progress(request, pk: int):
     """The polled fragment: polls itself every second until the compilation is done or failed."""
     compilation = selectors.compilation_visible_to(user=request.user, pk=pk)
     compilation = service.compilation_check_stuck(compilation=compilation)
-    return render(request, "compilations/_progress.html", {"c": compilation})
+    return render(request, "compilations/_progress.html", _progress_context(request, compilation))
 
 
 @domain_errors_as_pages

@@ -152,7 +152,7 @@ def test_unit_page_counts_the_leads_the_rule_finds(as_office, plan, code, tasks,
 def test_unit_page_and_task_pages_agree_for_xuanchuanbu(as_office):
     body = as_office.get("/units/xuanchuanbu/").content.decode()
     led_on_unit_page = re.findall(
-        r'<tr><td>(\d+)</td><td><a [^>]*>[^<]*</a></td><td><span class="badge text-bg-danger">牵头', body
+        r'<tr><td[^>]*>(\d+)</td><td><a [^>]*>[^<]*</a></td><td[^>]*><span class="badge text-bg-danger">牵头', body
     )
 
     assert led_on_unit_page == ["3", "4", "5", "6", "7", "10"]
@@ -171,4 +171,7 @@ def test_no_task_page_names_kongtong_as_lead(as_office):
 def test_unit_directory_counts_the_same_leads(as_office, query, tasks, leads):
     body = as_office.get("/units/", {"q": query}).content.decode()
 
-    assert re.search(rf">{query}</a></td><td>[^<]*</td><td>{tasks}</td><td>{leads}</td></tr>", body)
+    row = re.search(rf'<tr data-unit="[^"]*"><td><a [^>]*>{query}</a></td>.*?</tr>', body)
+    assert row, f"{query} not in the directory"
+    cells = re.findall(r'<td class="card-inline" data-label="([^"]*)">(.*?)</td>', row.group(0))
+    assert dict(cells)["承担任务"] == str(tasks) and dict(cells)["其中牵头"] == str(leads)

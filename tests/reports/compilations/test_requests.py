@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 from django.core.files.base import ContentFile
 
@@ -9,6 +12,7 @@ from campaign.errors import DomainError, PermissionDenied
 from campaign.models import ReportingPeriod
 from reports.compilations.models import Compilation
 from reports.compilations.services import compilation_request, compilation_retry
+from reports.dashboards.views import compilation_new_url
 from tasks.models import Task
 from tests.campaign.test_decorators import assert_error_page
 from tests.conftest import make_user
@@ -53,11 +57,11 @@ def test_office_request_creates_a_queued_row_and_queues_the_job_on_commit(
     [
         ({"kind": "weekly", "format": "pdf"}, "未知的汇编类型“weekly”"),
         ({"kind": "quarterly", "format": "odt"}, "未知的文件格式“odt”"),
-        ({"kind": "quarterly", "format": "pdf"}, "季度汇总需要指定报告期"),
+        ({"kind": "quarterly", "format": "pdf"}, "季度汇总需选择报告期。"),
         ({"kind": "quarterly", "format": "pdf", "period": 9999}, "报告期不存在（编号 9999）"),
         ({"kind": "quarterly", "format": "pdf", "period": "abc"}, "报告期编号无效"),
         ({"kind": "unit", "format": "pdf", "unit": 9999}, "单位不存在"),
-        ({"kind": "task", "format": "docx"}, "任务报告需要指定任务"),
+        ({"kind": "task", "format": "docx"}, "任务报告需选择任务（可再选报告期，不选则含全部报告期）。"),
         ({"kind": "annual", "format": "docx", "year": 2019}, "2019年没有报告期"),
         ({"kind": "annual", "format": "docx", "year": "明年"}, "年度无效"),
         ({"kind": "ledger", "format": "xlsx", "unit": 4}, "台账不按单位筛选"),
@@ -301,9 +305,28 @@ def test_posting_the_form_creates_and_redirects_to_the_progress_page(
 def test_form_errors_are_shown_and_nothing_is_created(as_office, q3):
     response = as_office.post("/compilations/new/", {"kind": "quarterly", "format": "pdf"})
 
+    body = response.content.decode()
     assert response.status_code == 400
-    assert "季度汇总需要指定报告期" in response.content.decode()
+    # One message, said once (it read "季度汇总需要指定报告期。季度汇总需选择报告期。").
+    assert (
+        '<div class="alert alert-danger" role="alert" data-testid="form-error">季度汇总需选择报告期。</div>'
+        in body
+    )
+    assert body.count("需选择报告期") == 2  # the alert and the kind's help under the select
+    assert "季度汇总：季度汇总" not in body
     assert not Compilation.objects.exists()
+
+
+def test_a_missing_scope_is_one_message_in_service_api_and_page(office_user, api_client, q3):
+    with pytest.raises(DomainError) as error:
+        compilation_request(kind="annual", format="docx", by=office_user)
+    assert error.value.message == "年度工作总结需选择年度。"
+
+    api_client.force_authenticate(office_user)
+    response = api_client.post("/api/v1/compilations/", {"kind": "quarterly", "format": "pdf"}, format="json")
+    assert response.status_code == 400
+    assert "季度汇总需选择报告期。" in str(response.json())
+    assert "需要指定" not in str(response.json())
 
 
 def test_liaison_form_offers_only_the_unit_report_of_their_unit(as_liaison_a, unit_a, unit_b):
@@ -471,3 +494,109 @@ def test_a_ledger_too_long_for_pdf_or_word_is_refused_but_excel_is_fine(office_u
         compilation_request(kind="ledger", format="pdf", period=q3, by=office_user)
     assert error.value.message == "台账共2条，超过 PDF/Word 可读的上限（1条），请选择 Excel 格式或缩小范围。"
     assert compilation_request(kind="ledger", format="xlsx", period=q3, by=office_user)[1]
+
+
+# ----------------------------------------------------------------- a download link for a built file
+
+
+def built(finished_at: dt.datetime, **fields) -> Compilation:
+    """A finished file, as a build leaves it (done, a file, finished at ``finished_at``)."""
+    compilation = done_compilation(**fields)
+    Compilation.objects.filter(pk=compilation.pk).update(started_at=finished_at, finished_at=finished_at)
+    compilation.refresh_from_db()
+    return compilation
+
+
+AT = dt.datetime(2024, 10, 12, 9, 30, tzinfo=dt.UTC)  # 17:30 in Asia/Shanghai
+
+
+def test_the_dashboards_download_link_opens_the_file_already_built_with_a_message(as_office, q3):
+    older = built(AT - dt.timedelta(days=3), kind="quarterly", format="pdf", period=q3, campaign=q3.campaign)
+    newest = built(AT, kind="quarterly", format="pdf", period=q3, campaign=q3.campaign)
+    built(AT, kind="quarterly", format="xlsx", period=q3, campaign=q3.campaign)  # another format
+    built(AT, kind="quarterly", format="pdf", period=q3, campaign=q3.campaign, with_appendix=True)
+
+    response = as_office.get(compilation_new_url(q3))  # the dashboards' button: no format, so PDF
+
+    assert response.status_code == 302 and response["Location"] == f"/compilations/{newest.pk}/"
+    body = as_office.get(response["Location"]).content.decode()
+    assert "该文件已于2024年10月12日 17:30生成，可直接下载；如需包含最新数据，请点击“重新生成”。" in body
+    assert f'href="/compilations/{newest.pk}/download/" data-testid="download"' in body
+    assert 'data-testid="regenerate">重新生成</button>' in body
+    assert older.pk != newest.pk
+
+
+def test_the_automatic_summary_of_a_closed_period_is_the_file_a_download_link_finds(as_leader, q3):
+    automatic = built(AT, kind="quarterly", format="xlsx", period=q3, campaign=q3.campaign, automatic=True)
+
+    response = as_leader.get(f"/compilations/new/?kind=quarterly&format=xlsx&period={q3.pk}")
+
+    assert response.status_code == 302 and response["Location"] == f"/compilations/{automatic.pk}/"
+
+
+def test_regenerate_posts_the_same_request_and_builds_a_new_file(
+    as_office, q3, django_capture_on_commit_callbacks
+):
+    existing = built(AT, kind="quarterly", format="docx", period=q3, campaign=q3.campaign, with_appendix=True)
+    body = as_office.get(f"/compilations/{existing.pk}/").content.decode()
+    form = body[body.index('<form method="post" action="/compilations/new/"') :]
+    form = form[: form.index("</form>")]
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    fields.pop("csrfmiddlewaretoken")
+    assert fields == {"kind": "quarterly", "format": "docx", "period": str(q3.pk), "with_appendix": "1"}
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = as_office.post("/compilations/new/", fields)
+
+    fresh = Compilation.objects.exclude(pk=existing.pk).get()
+    assert response["Location"] == f"/compilations/{fresh.pk}/" and len(callbacks) == 1
+    assert (fresh.kind, fresh.format, fresh.period, fresh.with_appendix, fresh.state) == (
+        "quarterly",
+        "docx",
+        q3,
+        True,
+        Compilation.State.QUEUED,
+    )
+
+
+@pytest.mark.parametrize(
+    "existing, query",
+    [
+        ({"state": "failed"}, "kind=quarterly&format=pdf&period={period}"),
+        ({"state": "running"}, "kind=quarterly&format=pdf&period={period}"),
+        ({"purged": True}, "kind=quarterly&format=pdf&period={period}"),
+        ({}, "kind=quarterly&format=pdf&period={period}&fresh=1"),  # 生成新的… asks for the form
+        ({}, "kind=quarterly&format=pdf"),  # not the whole request
+        ({}, "format=pdf&period={period}"),
+        ({}, "kind=quarterly&format=pdf&period={period}&with_appendix=1"),  # another document
+        ({}, "kind=quarterly&format=pdf&period=999999"),  # a bad request: the form says why on submit
+    ],
+)
+def test_the_form_opens_when_there_is_no_built_file_of_exactly_that_request(as_office, q3, existing, query):
+    compilation = built(AT, kind="quarterly", format="pdf", period=q3, campaign=q3.campaign)
+    if existing.get("state"):
+        Compilation.objects.filter(pk=compilation.pk).update(state=existing["state"])
+    if existing.get("purged"):
+        Compilation.objects.filter(pk=compilation.pk).update(file="", purged_at=AT)
+
+    response = as_office.get(f"/compilations/new/?{query.format(period=q3.pk)}")
+
+    assert response.status_code == 200
+    assert 'data-testid="submit"' in response.content.decode()
+
+
+def test_a_liaison_is_led_to_their_units_file_only(client, liaison_a, liaison_b, unit_a, q3):
+    campaign = q3.campaign
+    mine = built(AT, kind="unit", format="pdf", unit=unit_a, campaign=campaign)
+    built(AT, kind="quarterly", format="pdf", period=q3, campaign=campaign)
+
+    client.force_login(liaison_a)
+    assert client.get(f"/compilations/new/?kind=unit&unit={unit_a.pk}")["Location"] == (
+        f"/compilations/{mine.pk}/"
+    )
+    # The bare form (its kind and unit filled in for them) is the form, not a redirect.
+    assert client.get("/compilations/new/").status_code == 200
+    # Another unit's file, or a kind they may not ask for, is never revealed.
+    assert client.get(f"/compilations/new/?kind=quarterly&period={q3.pk}").status_code == 200
+    client.force_login(liaison_b)
+    assert client.get(f"/compilations/new/?kind=unit&unit={unit_a.pk}").status_code == 200
