@@ -24,10 +24,6 @@ from .selectors import Bulletin
 
 TABLE_PT = 12  # 小四: the list of units and tasks, smaller than the 3号 body
 TABLE_WIDTHS_MM = [14, 38, 18, 86]  # 序号, 单位, 未报数, 未报送的任务: the 156 mm type area
-BANJI_PT = 14  # 4号
-# 版记 rules (GB/T 9704 7.4.1): the first and last 0.35 mm, those between 0.25 mm; Word counts eighths of a point.
-BANJI_THICK = 8
-BANJI_THIN = 6
 
 
 def summary_text(bulletin: Bulletin) -> str:
@@ -146,53 +142,6 @@ def document(bulletin: Bulletin) -> BulletinDocument:
 # ------------------------------------------------------------------------------------------------ Word
 
 
-def _banji_docx(word, doc: BulletinDocument) -> None:
-    """版记 after the signature: 抄送 (when set), then 印发机关 left and 印发日期 right, in 4号, between a thick
-    first and last rule and thin rules between (GB/T 9704 7.4)."""
-    from docx.enum.text import WD_TAB_ALIGNMENT
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    from reports.compilations.render import docx as gongwen
-
-    word.add_paragraph()
-    lines = []
-    if doc.campaign.copy_to:
-        lines.append(f"抄送：{doc.campaign.copy_to.rstrip('。')}。")
-    lines.append(f"{doc.campaign.printed_by_name}\t{doc.date_label}印发")
-    for index, text in enumerate(lines):
-        paragraph = gongwen.para(word, text, size=BANJI_PT)
-        fmt = paragraph.paragraph_format
-        fmt.first_line_indent = Pt(0)
-        fmt.left_indent = fmt.right_indent = Pt(BANJI_PT)
-        fmt.keep_with_next = index < len(lines) - 1
-        # 印发日期 flush with the right end of the rules: a right tab at the text width less the indents.
-        fmt.tab_stops.add_tab_stop(
-            Pt(gongwen.CHAR_PITCH_PT * gongwen.CHARS_PER_LINE - 2 * BANJI_PT), WD_TAB_ALIGNMENT.RIGHT
-        )
-        borders = OxmlElement("w:pBdr")
-        edges = [("top", BANJI_THICK if index == 0 else BANJI_THIN)]
-        if index == len(lines) - 1:
-            edges.append(("bottom", BANJI_THICK))
-        for edge, size in edges:
-            rule = OxmlElement(f"w:{edge}")
-            rule.set(qn("w:val"), "single")
-            rule.set(qn("w:sz"), str(size))
-            rule.set(qn("w:space"), "1")
-            rule.set(qn("w:color"), "000000")
-            borders.append(rule)
-        ppr = paragraph._p.get_or_add_pPr()
-        # pBdr sits before the tabs and spacing in pPr's schema order.
-        anchor = ppr.find(qn("w:tabs"))
-        if anchor is None:
-            anchor = ppr.find(qn("w:spacing"))
-        if anchor is not None:
-            anchor.addprevious(borders)
-        else:
-            ppr.append(borders)
-
-
 def bulletin_docx(bulletin: Bulletin) -> bytes:
     from docx.shared import Pt
 
@@ -226,7 +175,7 @@ def bulletin_docx(bulletin: Bulletin) -> bytes:
                 widths=TABLE_WIDTHS_MM,
             )
     gongwen.signature(word, doc.issuer, doc.date_label)
-    _banji_docx(word, doc)
+    gongwen.banji(word, doc.campaign, doc.date_label)  # the 版记, as every Word 公文 of the portal has it
 
     out = io.BytesIO()
     word.save(out)

@@ -205,7 +205,7 @@ def test_pdf_bulletin_is_a_gongwen_measured(as_office, unit_a_mostly_done, tmp_p
             assert 28 * MM - 1 <= x < (210 - 26) * MM, (number, text, x)
             assert 37 * MM < y <= (297 - 35) * MM + 1, (number, text, y)
     # Signature with the issuer and the date; 版记 with 抄送 and 印发机关 / 印发日期 in 4号.
-    last = [f for page in reader.pages[-2:] for f in fragments(page)]
+    last = fragments(reader.pages[-1])  # signature and 版记 share the last page (see the test below)
     texts = [t for t, *_ in last]
     assert ISSUER in texts and "2026年1月11日" in texts
     assert texts.index(ISSUER) + 1 == texts.index("2026年1月11日")
@@ -281,3 +281,23 @@ def test_bulletin_documents_figures_equal_the_dashboards_completeness(
         assert f"共{len(behind) - len(nothing)}个单位，未报送的任务见下表" in text
     table = {row.cells[1].text: row.cells[2].text for row in word.tables[0].rows[1:]}
     assert table == {name: f"{missing}项" for name, missing in behind.items() if name not in nothing}
+
+
+def test_pdf_bulletin_banji_sits_under_the_signature_when_the_page_has_room(as_office, unit_a_mostly_done):
+    """The 版记 is a footnote of the last page. White space between its tags used to become empty lines
+    inside the footnote (43 mm instead of 18), so it was carried over alone to a third page although the
+    signature's page had room for it."""
+    _issued(unit_a_mostly_done.campaign, copy_to="市委办公室，市政府办公室", printed_by="平凉市创建办")
+    with at(days_before_due(-1)):
+        pdf = as_office.get(f"/notifications/bulletin/{unit_a_mostly_done.pk}.pdf").content
+
+    pages = [[t for t, *_ in fragments(page)] for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) == 2
+    last = pages[-1]
+    assert ISSUER in last and "2026年1月11日" in last  # the signature …
+    assert "抄送：市委办公室，市政府办公室。" in last  # … and the whole 版记 below it, on the same page
+    assert "平凉市创建办 2026年1月11日印发" in last
+    assert last.index("2026年1月11日") < last.index("抄送：市委办公室，市政府办公室。")
+    # At the foot of the page: the 印发 line is the last line of the type area (262 mm), above the number.
+    printed = next(f for f in fragments(PdfReader(io.BytesIO(pdf)).pages[-1]) if f[0].endswith("印发"))
+    assert (297 - 35 - 10) * MM < printed[3] <= (297 - 35) * MM

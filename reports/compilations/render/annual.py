@@ -24,13 +24,17 @@ from decimal import Decimal
 
 from campaign.dates import cn_date
 from campaign.lights import GREEN
-from campaign.models import Phase
+from campaign.models import Campaign, Phase
 from reports.dashboards import selectors as dashboard_selectors
 from reports.models import MetricValue, ProgressReport
 from tasks.models import Metric, Section
 
-from .data import METRIC_PHRASES, Scope, cn_numeral
+from .data import METRIC_PHRASES, Scope, cn_numeral, title_lines
 from .wording import nest_quotes, official_number
+
+# What the summary says where the year gave nothing to group (the Word file and the PDF say the same).
+NO_PROBLEMS = "全年各责任单位报告中未反映突出困难和问题。"
+NO_PLANS = "按照实施方案确定的目标任务，持续推进各项创建工作。"
 
 HIGHLIGHTS_PER_SECTION = 3
 EXAMPLES_PER_THEME = 3
@@ -181,6 +185,11 @@ class PlanItem:
     paragraph: str
     items: list[str] = field(default_factory=list)  # 1. 2. …
 
+    @property
+    def title(self) -> str:
+        """The heading as a heading line (Word's Heading 2, the PDF's h3): without its full stop."""
+        return self.heading.rstrip("。")
+
 
 @dataclass
 class AnnualSummary:
@@ -194,6 +203,15 @@ class AnnualSummary:
     totals_sentence: str
     problems: list[ThemeAccount]
     plans: list[PlanItem]
+    # For the 公文 partials of the PDF (templates/compilations/pdf/_head.html, _banji.html): the title in the
+    # pieces a line may break between, and the campaign whose 印发机关 and 抄送 the 版记 names.
+    campaign: Campaign | None = None
+    title_lines: list[str] = field(default_factory=list)
+
+    @property
+    def numbered_problems(self) -> list[tuple[str, ThemeAccount]]:
+        """二、's themes with their (一) (二) numerals, as every format numbers them."""
+        return [(cn_numeral(i), t) for i, t in enumerate(self.problems, start=1)]
 
     def text(self) -> str:
         """The whole document as plain text, numbered as printed (for tests and quick looks)."""
@@ -202,11 +220,12 @@ class AnnualSummary:
             lines += [f"（{s.numeral}）{s.title}", s.summary]
             lines += [f"{i}.{h}" for i, h in enumerate(s.highlights, start=1)]
         lines.append("二、存在的困难和问题")
-        lines += [
-            f"（{cn_numeral(i)}）{t.theme.problem_heading}。{t.paragraph}"
-            for i, t in enumerate(self.problems, 1)
-        ]
+        if not self.problems:
+            lines.append(NO_PROBLEMS)
+        lines += [f"（{n}）{t.theme.problem_heading}。{t.paragraph}" for n, t in self.numbered_problems]
         lines.append("三、下一步工作计划")
+        if not self.plans:
+            lines.append(NO_PLANS)
         for plan in self.plans:
             lines += [f"{plan.heading}{plan.paragraph}"]
             lines += [f"{i}.{item}" for i, item in enumerate(plan.items, start=1)]
@@ -326,6 +345,8 @@ def annual_summary(scope: Scope) -> AnnualSummary:
         totals_sentence=figures_phrase(all_totals),
         problems=_themes(reported, "problems", quarter_label),
         plans=_plans(scope, reported, quarter_label),
+        campaign=campaign,
+        title_lines=title_lines(scope),
     )
 
 

@@ -37,7 +37,6 @@ from .wording import nest_quotes, official_number
 logger = logging.getLogger(__name__)
 
 REPORTED = ProgressReport.REPORTED_STATES
-GATHERED_PER_UNIT = 3
 CN_NUMERALS = "一二三四五六七八九十"
 
 # How the annual summary words each metric, after the example summaries
@@ -128,6 +127,12 @@ class Scope:
         """The date the document's figures stop at: the last covered period's end (``ReportingPeriod.as_of``),
         or the day it is made if that is earlier. Charts, targets and totals show nothing after it."""
         return min(self.today, self.periods[-1].as_of) if self.periods else self.today
+
+    @property
+    def with_entries(self) -> bool:
+        """Whether the document holds the units' full texts: always for a unit's or a task's report (they are
+        its body), for a quarterly summary only as the appendix its request asked for (PDF and Word alike)."""
+        return self.kind != Compilation.Kind.QUARTERLY or self.compilation.with_appendix
 
     @cached_property
     def completeness(self) -> list[dashboard_selectors.Completeness]:
@@ -253,6 +258,19 @@ class Entry:
     def next_steps_text(self) -> str:
         return self._text("next_steps")
 
+    @property
+    def caption(self) -> str:
+        """The entry's heading after its (N): 市委宣传部（牵头，已报送，推进情况：滞后）."""
+        return f"{self.heading}（{self.role}，{self.standing}）"
+
+    @property
+    def metrics_text(self) -> str:
+        """宣传资料1200份；展板30块。（2024年10月3日报送）, or empty without figures."""
+        if not self.metrics:
+            return ""
+        when = f"（{self.submitted_label}报送）" if self.submitted_label else ""
+        return "；".join(f"{name}{value}" for name, value in self.metrics) + "。" + when
+
 
 @dataclass
 class Subgroup:
@@ -270,6 +288,14 @@ class Subgroup:
     @property
     def reported(self) -> int:
         return sum(1 for e in self.entries if e.is_reported)
+
+    @property
+    def duty_text(self) -> str:
+        """责任单位：牵头单位…；配合单位…。应报N份，已报M份。"""
+        text = f"责任单位：牵头单位{'、'.join(self.lead_names) or '—'}"
+        if self.co_names:
+            text += f"；配合单位{'、'.join(self.co_names)}"
+        return text + f"。应报{len(self.entries)}份，已报{self.reported}份。"
 
 
 @dataclass
@@ -511,163 +537,6 @@ def document_titles(scope: Scope) -> tuple[str, str]:
         return f"{campaign.city}{scope.year}年创建全国民族团结进步示范市工作总结", ""
     scope_text = period_label or (f"{scope.year}年度" if scope.year else "全部报告期")
     return f"{campaign.city}创建全国民族团结进步示范市工作台账", scope_text
-
-
-# ---------------------------------------------------------------------------------- annual summary
-
-
-@dataclass
-class AnnualSection:
-    numeral: str
-    title: str
-    figures_sentence: str
-    highlights: list[tuple[str, str]]
-    report_count: int
-
-
-@dataclass
-class AnnualDocument:
-    title: str
-    issuer: str
-    date_label: str
-    year: int
-    intro: str
-    sections: list[AnnualSection]
-    totals_sentence: str
-    totals: list[tuple[Metric, Decimal]]
-    problems: list[tuple[str, str]]
-    next_steps: list[tuple[str, str]]
-    charts: list[tuple[str, str]]
-
-
-def figures_sentence(totals: list[tuple[Metric, Decimal]]) -> str:
-    parts = []
-    for metric, total in totals:
-        if not total:
-            continue
-        template = METRIC_PHRASES.get(metric.code, metric.name + "{}" + metric.unit_of_measure)
-        parts.append(template.format(fmt_number(total)))
-    return "、".join(parts)
-
-
-def metric_totals(values: list[tuple[int, int, int, int, Decimal]], metrics: list[Metric]) -> list:
-    """Sum a metric over reports; a "latest value" metric counts each unit × task once, its latest quarter.
-
-    ``values`` rows are (metric_id, unit_id, task_id, period_order, value).
-    """
-    by_metric = {m.pk: m for m in metrics}
-    quarters: dict[tuple[int, int, int], list[tuple[int, Decimal]]] = defaultdict(list)
-    for metric_id, unit_id, task_id, order, value in values:
-        quarters[(metric_id, unit_id, task_id)].append((order, value))
-    sums: dict[int, Decimal] = defaultdict(Decimal)
-    for (metric_id, _, _), entries in quarters.items():
-        sums[metric_id] += by_metric[metric_id].add_up(entries)
-    return [(m, sums[m.pk]) for m in metrics if sums.get(m.pk)]
-
-
-def annual(scope: Scope, *, with_charts: bool = True) -> AnnualDocument:
-    """The year's work summary in the examples' shape: what was done (with figures), problems, plans."""
-    campaign = scope.campaign
-    year = scope.year
-    metrics = list(Metric.objects.order_by("order", "id"))
-    sections = list(Section.objects.filter(campaign=campaign).order_by("order"))
-    period_order = {p.pk: p.year * 10 + p.quarter for p in scope.periods}
-    reports = list(
-        ProgressReport.objects.filter(scope.report_filter(), state__in=REPORTED)
-        .select_related("unit", "task", "period")
-        .order_by("period__year", "period__quarter", "unit__order", "task__number")
-    )
-    values = list(
-        MetricValue.objects.filter(
-            report__in=ProgressReport.objects.filter(scope.report_filter(), state__in=REPORTED)
-        ).values_list(
-            "metric_id",
-            "report__unit_id",
-            "report__task_id",
-            "report__period_id",
-            "value",
-            "report__task__section_id",
-        )
-    )
-
-    def rows_for(section_id: int | None):
-        return [
-            (m, u, t, period_order.get(p, 0), v)
-            for m, u, t, p, v, s in values
-            if section_id is None or s == section_id
-        ]
-
-    out_sections = []
-    for index, section in enumerate(sections, start=1):
-        section_reports = [r for r in reports if r.task.section_id == section.pk]
-        totals = metric_totals(rows_for(section.pk), metrics)
-        # Highlights: each unit's latest report in this section, its first sentence, once per unit.
-        latest_by_unit: dict[int, ProgressReport] = {}
-        for report in section_reports:
-            if report.progress.strip():
-                latest_by_unit[report.unit_id] = report
-        highlights = []
-        seen = set()
-        for report in sorted(latest_by_unit.values(), key=lambda r: (r.unit.order, r.unit_id)):
-            sentence = first_sentence(report.progress)
-            if sentence and sentence not in seen:
-                seen.add(sentence)
-                highlights.append((report.unit.name, sentence))
-        out_sections.append(
-            AnnualSection(
-                numeral=cn_numeral(index),
-                title=section.short_title or section.title,
-                figures_sentence=figures_sentence(totals),
-                highlights=highlights,
-                report_count=len(section_reports),
-            )
-        )
-
-    def gathered(attr: str) -> list[tuple[str, str]]:
-        # The latest quarter's statement per unit (the year's last word), each distinct text once.
-        latest: dict[int, dict[str, None]] = defaultdict(dict)
-        latest_period: dict[int, int] = {}
-        units: dict[int, Unit] = {}
-        for report in reports:
-            text = re.sub(r"\s+", "", getattr(report, attr) or "")
-            if not text:
-                continue
-            order = period_order.get(report.period_id, 0)
-            if latest_period.get(report.unit_id, -1) < order:
-                latest_period[report.unit_id] = order
-                latest[report.unit_id] = {}
-            if latest_period[report.unit_id] == order:
-                latest[report.unit_id][text] = None
-                units[report.unit_id] = report.unit
-        ordered = sorted(units.values(), key=lambda u: (u.order, u.pk))
-        # A draft people finish by hand: a unit's first few distinct statements, not every task's copy.
-        return [
-            (u.name, "".join(_end_sentence(t) for t in list(latest[u.pk])[:GATHERED_PER_UNIT]))
-            for u in ordered
-        ]
-
-    all_totals = metric_totals(rows_for(None), metrics)
-    _, overall = dashboard_selectors.add_up_completeness(scope.completeness)
-    expected, reported = overall.expected, overall.reported
-    intro = (
-        f"{year}年，在市委、市政府的坚强领导下，全市各责任单位坚持以铸牢中华民族共同体意识为主线，"
-        f"扎实推进创建全国民族团结进步示范市各项任务。全年共报送季度进展报告{reported}份"
-        + (f"（应报{expected}份，报送率{reported * 100 / expected:.1f}%）" if expected else "")
-        + "，各项工作取得新成效。"
-    )
-    return AnnualDocument(
-        title=f"{campaign.city}{year}年创建全国民族团结进步示范市工作总结",
-        issuer=campaign.issuer_name,
-        date_label=cn_date(scope.today),
-        year=year,
-        intro=intro,
-        sections=out_sections,
-        totals_sentence=figures_sentence(all_totals),
-        totals=all_totals,
-        problems=gathered("problems"),
-        next_steps=gathered("next_steps"),
-        charts=dashboard_charts(scope) if with_charts else [],
-    )
 
 
 def _end_sentence(text: str) -> str:
@@ -993,6 +862,11 @@ class Highlight:
     text: str
     size: Decimal = Decimal(0)
 
+    @property
+    def sentence(self) -> str:
+        """The work with the unit named once: a unit's sentence often names it already ("崆峒区在全区…")."""
+        return self.text if self.text.startswith(self.unit) else self.unit + self.text
+
 
 @dataclass
 class TaskDigest:
@@ -1009,6 +883,11 @@ class TaskDigest:
     targets_at_risk: list[str]
 
     @property
+    def lead_in(self) -> str:
+        """The task named at the head of its paragraph: 3．弘扬中华民族伟大精神。"""
+        return nest_quotes(f"{self.number}．{self.title}。")
+
+    @property
     def paragraph(self) -> str:
         lead = f"牵头单位{'、'.join(self.lead_names)}。" if self.lead_names else ""
         text = f"{lead}应报送{self.expected}份，已报送{self.reported}份"
@@ -1018,7 +897,7 @@ class TaskDigest:
         if self.behind:
             text += f"{name_list(self.behind)}报告推进滞后。"
         for h in self.highlights:
-            text += f"{h.unit}{_end_sentence(h.text)}"
+            text += _end_sentence(h.sentence)
         if self.targets_at_risk:
             text += "量化目标" + "；".join(self.targets_at_risk) + "。"
         return nest_quotes(text)
@@ -1045,6 +924,13 @@ class QuarterlyOverview:
     targets_at_risk: list[dashboard_selectors.TargetRow]
     headline: list[tuple[Metric, Decimal]]
     notable: list[Highlight]
+
+    @property
+    def notable_text(self) -> str:
+        """本季度工作亮点：崆峒区…；市委宣传部…。 (empty when nothing stood out)"""
+        if not self.notable:
+            return ""
+        return nest_quotes("本季度工作亮点：" + "；".join(h.sentence for h in self.notable) + "。")
 
     @property
     def paragraphs(self) -> list[str]:

@@ -23,15 +23,14 @@ from pathlib import Path
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from ..models import Compilation
 from . import data
-from .annual import AnnualSummary, annual_summary
-from .data import cn_numeral
+from .annual import NO_PLANS, NO_PROBLEMS, AnnualSummary, annual_summary
 
 TITLE_FACE = "方正小标宋简体"
 HEI = "黑体"
@@ -226,9 +225,14 @@ def _page_field(paragraph) -> None:
         run._element.append(element)
 
 
-def title(document, text: str, subtitle: str = "") -> None:
-    """The title in 2号 小标宋 (style "Title"), an optional 楷体 subtitle, then one empty line."""
-    document.add_paragraph(text, style="Title")
+def title(document, text: str, subtitle: str = "", *, lines: list[str] | None = None) -> None:
+    """The title in 2号 小标宋 (style "Title"), broken only between ``lines`` when given (GB/T 9704: 回行时词意
+    完整, as the PDF breaks it), an optional 楷体 subtitle, then one empty line."""
+    heading = document.add_paragraph(style="Title")
+    for index, line in enumerate(lines or [text]):
+        run = heading.add_run(line)
+        if index < len(lines or [text]) - 1:
+            run.add_break()
     if subtitle:
         paragraph = document.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -246,17 +250,27 @@ def para(document, text: str, *, label: str = "", size: float = BODY_PT, style: 
     return paragraph
 
 
+def _width_in_chars(text: str) -> float:
+    """A line's width in body characters: a Chinese character is one, a digit or Latin letter half."""
+    return sum(0.5 if ch.isascii() else 1 for ch in text)
+
+
 def signature(document, issuer: str, date_label: str) -> None:
-    """发文机关署名 over 成文日期, the date four characters in from the right (GB/T 9704 7.3.5.2)."""
+    """发文机关署名 and 成文日期 of a document without a seal (GB/T 9704 7.3.5.3), as gongwen.css sets them in
+    the PDF: one empty line after the body; the signature two characters in from the right; the date under
+    it, its first character two characters right of the signature's first (a long date pushes the signature
+    left instead)."""
     document.add_paragraph()
-    document.add_paragraph()
-    # Four characters in from the right, less where a long issuer's name would otherwise wrap.
-    indent = max(0, min(4, CHARS_PER_LINE - len(issuer) - 1))
+    block = max(_width_in_chars(issuer), 2 + _width_in_chars(date_label))
+    indents = {
+        issuer: min(2 + block - _width_in_chars(issuer), CHARS_PER_LINE - _width_in_chars(issuer)),
+        date_label: block - _width_in_chars(date_label),
+    }
     for text in (issuer, date_label):
         paragraph = document.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         paragraph.paragraph_format.first_line_indent = Pt(0)
-        paragraph.paragraph_format.right_indent = Pt(indent * BODY_PT)
+        paragraph.paragraph_format.right_indent = Pt(max(0.0, indents[text]) * CHAR_PITCH_PT)
         _style_run(paragraph.add_run(text), FANG, BODY_PT)
 
 
@@ -296,7 +310,7 @@ def page_break(document) -> None:
 def annual_document(doc: AnnualSummary) -> Document:
     """The annual summary (see annual.py): 一、(一) 1. throughout, signed by the campaign's issuer."""
     document = new_document()
-    title(document, doc.title)
+    title(document, doc.title, lines=doc.title_lines)
     para(document, doc.intro)
     document.add_heading("一、工作开展情况", level=1)
     for section in doc.sections:
@@ -306,85 +320,130 @@ def annual_document(doc: AnnualSummary) -> Document:
             para(document, text, label=f"{number}.")
     document.add_heading("二、存在的困难和问题", level=1)
     if not doc.problems:
-        para(document, "全年各责任单位报告中未反映突出困难和问题。")
-    for number, theme in enumerate(doc.problems, start=1):
-        document.add_heading(f"（{cn_numeral(number)}）{theme.theme.problem_heading}", level=2)
+        para(document, NO_PROBLEMS)
+    for numeral, theme in doc.numbered_problems:
+        document.add_heading(f"（{numeral}）{theme.theme.problem_heading}", level=2)
         para(document, theme.paragraph)
     document.add_heading("三、下一步工作计划", level=1)
     if not doc.plans:
-        para(document, "按照实施方案确定的目标任务，持续推进各项创建工作。")
+        para(document, NO_PLANS)
     for plan in doc.plans:
-        document.add_heading(plan.heading.rstrip("。"), level=2)
+        document.add_heading(plan.title, level=2)
         para(document, plan.paragraph)
         for number, item in enumerate(plan.items, start=1):
             para(document, item, label=f"{number}.")
     signature(document, doc.issuer, doc.date_label)
+    banji(document, doc.campaign, doc.date_label)
     return document
 
 
 def narrative_document(doc: data.NarrativeDocument, progress) -> Document:
+    """The quarterly summary, a unit's or a task's report: the same text as the PDF (templates/compilations/pdf/
+    summary.html), paragraph for paragraph, from the same ``data.narrative`` fields (charts aside: Word has no
+    SVG). A quarterly summary gives its 总体情况 and per-task digest, and the units' full texts only as the
+    附件 when the compilation asks for it; a unit or task report is those full texts."""
     document = new_document()
-    title(document, doc.title, doc.subtitle)
-    document.add_heading("一、总体情况", level=1)
-    for text in doc.intro:
-        para(document, text)
-    if len(doc.unit_rows) > 1:
-        para(document, "各单位报送情况见下表。")
-        table(
-            document,
-            ["序号", "单位", "应报送", "已报送", "按时报送", "报送率"],
-            (
-                [
-                    i,
-                    r.unit.name,
-                    r.expected,
-                    r.reported,
-                    r.on_time,
-                    f"{r.rate * 100:.1f}%" if r.rate is not None else "—",
-                ]
-                for i, r in enumerate(doc.unit_rows, start=1)
-            ),
-            widths=[12, 60, 20, 20, 22, 20],
-        )
-    document.add_heading("二、各项任务推进情况", level=1)
+    document.core_properties.title = doc.title
+    document.core_properties.author = doc.issuer
+    title(document, doc.title, doc.subtitle, lines=doc.title_lines)
+    if doc.overview is not None:
+        document.add_heading("一、总体情况", level=1)
+        for text in doc.overview.paragraphs:
+            para(document, text)
+        if doc.overview.notable_text:
+            para(document, doc.overview.notable_text)
+        document.add_heading("二、各项任务推进情况", level=1)
+        for section in doc.digest:
+            document.add_heading(f"（{section.numeral}）{section.title}", level=2)
+            for task in section.tasks:
+                para(document, task.paragraph, label=task.lead_in)
+        if doc.with_appendix:
+            document.add_paragraph()
+            para(document, "附件：各单位报告全文").paragraph_format.first_line_indent = Pt(0)
+        signature(document, doc.issuer, doc.date_label)
+        if doc.with_appendix:
+            page_break(document)
+            label = document.add_paragraph()
+            label.paragraph_format.first_line_indent = Pt(0)
+            _style_run(label.add_run("附件"), HEI, BODY_PT)
+            title(document, "各单位报告全文")
+            _entries(document, doc, progress)
+    else:
+        document.add_heading("一、总体情况", level=1)
+        for text in doc.intro:
+            para(document, text)
+        document.add_heading("二、各项任务推进情况", level=1)
+        _entries(document, doc, progress)
+        signature(document, doc.issuer, doc.date_label)
+    banji(document, doc.campaign, doc.date_label)
+    return document
+
+
+def _entries(document, doc: data.NarrativeDocument, progress) -> None:
+    """The units' reports in full (templates/compilations/pdf/_entries.html): section (一), task 1., unit (1)."""
     total = max(len(doc.groups), 1)
-    for gi, group in enumerate(doc.groups):
-        progress(20 + int(70 * gi / total), f"写入（{group.numeral}）{group.title}")
+    for index, group in enumerate(doc.groups):
+        progress(20 + int(70 * index / total), f"写入（{group.numeral}）{group.title}")
         document.add_heading(f"（{group.numeral}）{group.title}", level=2)
         for sub in group.subgroups:
             document.add_heading(f"{sub.number}．{sub.title}", level=3)
-            meta = f"牵头单位 {'、'.join(sub.lead_names) or '—'}"
-            if sub.co_names:
-                meta += f"；配合单位 {'、'.join(sub.co_names)}"
-            para(
-                document,
-                meta + f"。应报{len(sub.entries)}份，已报{sub.reported}份。",
-                label="责任单位：",
-                size=14,
-            )
-            if sub.targets:
-                para(document, "；".join(sub.targets) + "。", label="量化目标：", size=14)
-            for ei, entry in enumerate(sub.entries, start=1):
-                # The light's symbol and label in the heading's own face and colour: no coloured tags.
-                heading = document.add_heading(f"（{ei}）{entry.heading}〔{entry.role}〕", level=4)
-                _style_run(heading.add_run(f" {entry.shape}{entry.light_label}"), FANG, BODY_PT)
-                state = f"状态：{entry.state_label}"
-                if entry.status_label:
-                    state += f"；推进情况：{entry.status_label}"
-                if entry.submitted_label:
-                    state += f"；报送时间：{entry.submitted_label}"
-                para(document, state, size=14)
+            para(document, sub.duty_text)
+            for number, entry in enumerate(sub.entries, start=1):
+                document.add_heading(f"（{number}）{entry.caption}", level=4)
                 if not entry.is_reported:
                     continue
-                para(document, entry.report.progress or "（未填写）", label="工作进展：")
-                if entry.report.problems:
-                    para(document, entry.report.problems, label="存在问题：")
-                if entry.report.next_steps:
-                    para(document, entry.report.next_steps, label="下一步计划：")
-                if entry.metrics:
-                    para(document, "；".join(f"{n}{v}" for n, v in entry.metrics) + "。", label="主要指标：")
-    signature(document, doc.issuer, doc.date_label)
-    return document
+                para(document, entry.progress_text or "（未填写）", label="工作进展：")
+                if entry.problems_text:
+                    para(document, entry.problems_text, label="存在问题：")
+                if entry.next_steps_text:
+                    para(document, entry.next_steps_text, label="下一步计划：")
+                if entry.metrics_text:
+                    para(document, entry.metrics_text, label="主要指标：")
+
+
+BANJI_PT = 14  # 4号
+# 版记 rules (GB/T 9704 7.4.1): the first and last 0.35 mm, those between 0.25 mm; Word counts eighths of a point.
+BANJI_THICK = 8
+BANJI_THIN = 6
+
+
+def banji(document, campaign, date_label: str) -> None:
+    """版记 after the signature (and the 附件): 抄送 when the campaign has one, then 印发机关 left and 印发日期 right,
+    in 4号, between a thick first and last rule with thin rules between (GB/T 9704 7.4); the same lines as the
+    PDF's templates/compilations/pdf/_banji.html."""
+    document.add_paragraph()
+    lines = []
+    if campaign.copy_to:
+        lines.append(f"抄送：{campaign.copy_to.rstrip('。')}。")
+    lines.append(f"{campaign.printed_by_name}\t{date_label}印发")
+    for index, text in enumerate(lines):
+        paragraph = para(document, text, size=BANJI_PT)
+        fmt = paragraph.paragraph_format
+        fmt.first_line_indent = Pt(0)
+        fmt.left_indent = fmt.right_indent = Pt(BANJI_PT)
+        fmt.keep_with_next = index < len(lines) - 1
+        # 印发日期 flush with the right end of the rules: a right tab at the text width less the indents.
+        fmt.tab_stops.add_tab_stop(Pt(CHAR_PITCH_PT * CHARS_PER_LINE - 2 * BANJI_PT), WD_TAB_ALIGNMENT.RIGHT)
+        borders = OxmlElement("w:pBdr")
+        edges = [("top", BANJI_THICK if index == 0 else BANJI_THIN)]
+        if index == len(lines) - 1:
+            edges.append(("bottom", BANJI_THICK))
+        for edge, size in edges:
+            rule = OxmlElement(f"w:{edge}")
+            rule.set(qn("w:val"), "single")
+            rule.set(qn("w:sz"), str(size))
+            rule.set(qn("w:space"), "1")
+            rule.set(qn("w:color"), "000000")
+            borders.append(rule)
+        ppr = paragraph._p.get_or_add_pPr()
+        # pBdr sits before the tabs and spacing in pPr's schema order.
+        anchor = ppr.find(qn("w:tabs"))
+        if anchor is None:
+            anchor = ppr.find(qn("w:spacing"))
+        if anchor is not None:
+            anchor.addprevious(borders)
+        else:
+            ppr.append(borders)
 
 
 def ledger_document(scope: data.Scope, progress) -> Document:
@@ -438,6 +497,8 @@ def render_docx(scope: data.Scope, path: Path, progress) -> None:
     elif scope.kind == Compilation.Kind.LEDGER:
         document = ledger_document(scope, progress)
     else:
-        document = narrative_document(data.narrative(scope, with_charts=False), progress)
+        document = narrative_document(
+            data.narrative(scope, with_charts=False, with_entries=scope.with_entries), progress
+        )
     progress(93, "保存 Word 文件")
     document.save(path)

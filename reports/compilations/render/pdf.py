@@ -9,7 +9,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from ..models import Compilation
-from . import data, fonts
+from . import annual, data, fonts
 
 TYPE_AREA_PT = 156 / 25.4 * 72  # the 版心's width, 156 mm
 MARK_MAX_PT = 36
@@ -50,7 +50,8 @@ def document_html(scope: data.Scope, progress) -> str:
     kind = scope.kind
     context = {"portal_name": settings.PORTAL_NAME, **gongwen_context(scope.campaign.issuer_name)}
     if kind == Compilation.Kind.ANNUAL:
-        context["doc"] = data.annual(scope)
+        context["doc"] = annual.annual_summary(scope)
+        context["no_problems"], context["no_plans"] = annual.NO_PROBLEMS, annual.NO_PLANS
         template = "compilations/pdf/annual.html"
     elif kind == Compilation.Kind.LEDGER:
         title, subtitle = data.document_titles(scope)
@@ -61,8 +62,7 @@ def document_html(scope: data.Scope, progress) -> str:
         template = "compilations/pdf/ledger.html"
     else:
         # A quarterly summary leaves the units' full texts out unless the appendix was asked for.
-        with_entries = kind != Compilation.Kind.QUARTERLY or scope.compilation.with_appendix
-        context["doc"] = data.narrative(scope, with_entries=with_entries)
+        context["doc"] = data.narrative(scope, with_entries=scope.with_entries)
         template = "compilations/pdf/summary.html"
     progress(25, "排版页面")
     return render_to_string(template, context)

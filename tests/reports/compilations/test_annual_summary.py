@@ -151,4 +151,44 @@ def test_word_numbering_runs_one_paren_one_dot_and_names_the_issuer(office_user,
     assert any(t.startswith("1.") and "市委宣传部" in t for t in body)
     assert not any(re.match(r"^[（(]\d", t) for t in body)  # no (1) straight under 二、
     assert any(t.startswith("1.") and "任务" in t for t in body)  # targets short: 三、(一) 1.
-    assert [p.text for p in paragraphs if p.text][-2] == "平凉市民族团结进步创建办"
+    texts = [p.text for p in paragraphs if p.text]
+    assert texts[-3:-1] == ["平凉市民族团结进步创建办", texts[-2]] and texts[-3] == "平凉市民族团结进步创建办"
+    assert texts[-1].startswith("平凉市民族团结进步创建办\t") and texts[-1].endswith("印发")  # the 版记
+
+
+def test_annual_pdf_is_the_new_summary_as_a_gongwen_and_says_what_the_word_file_says(office_user, year_2024):
+    """The PDF lays out ``annual_summary`` (not the old per-unit quarterly text) in 公文 form: mark block and
+    title on the first page, no cover or contents, every paragraph of the Word file in the same order, the
+    signature and the 版记 on the last page."""
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from tests.reports.compilations.test_outputs import flat
+
+    campaign = year_2024[1].campaign
+    campaign.issuer, campaign.printed_by = "平凉市民族团结进步创建办", "平凉市创建办"
+    campaign.copy_to = "市委办公室，市政府办公室"
+    campaign.save()
+    pdf = compile_now(office_user, kind="annual", format="pdf", year=2024)
+    word = compile_now(office_user, kind="annual", format="docx", year=2024)
+
+    pages = [flat(page.extract_text()) for page in PdfReader(pdf.file.path).pages]
+    text = flat(subprocess.run(["pdftotext", pdf.file.path, "-"], capture_output=True, text=True).stdout)
+    text = re.sub(r"—\d+—", "", text)  # page numbers, between the lines of a paragraph across pages
+    assert pages[0].startswith(
+        "平凉市民族团结进步创建办平凉市2024年创建全国民族团结进步示范市工作总结2024年，"
+    )
+    assert "目录" not in text and "本季度" not in text and "我单位" not in text
+    assert "全年累计印发宣传资料77万余份、制作展板280余块" in text
+    assert "（一）经费保障不够充足市委宣传部、崆峒区、华亭市3个单位反映了此类问题" in text
+    # Every paragraph of the Word file, in order: the two formats say the same things.
+    position = 0
+    for paragraph in Document(word.file.path).paragraphs:
+        if paragraph.text.strip():
+            found = text.find(flat(paragraph.text), position)
+            assert found >= 0, paragraph.text
+            position = found + len(flat(paragraph.text))
+    last = pages[-1]
+    assert "平凉市民族团结进步创建办" in last and "抄送：市委办公室，市政府办公室。" in last
+    assert last.index("平凉市民族团结进步创建办") < last.index("抄送") < last.index("平凉市创建办")

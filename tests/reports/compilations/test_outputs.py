@@ -339,7 +339,8 @@ def test_annual_word_summary_has_the_examples_shape_and_summed_figures(office_us
     assert level2[7] == "（八）“八进”活动" and level2[8].startswith("（一）")  # 二、's themes restart at (一)
 
     text = "\n".join(p.text for p in document.paragraphs)
-    assert document.paragraphs[0].text == "平凉市2024年创建全国民族团结进步示范市工作总结"
+    # The title broken between words, as in the PDF: "平凉市2024年" / "创建全国民族团结进步示范市工作总结".
+    assert document.paragraphs[0].text == "平凉市2024年\n创建全国民族团结进步示范市工作总结"
     # Section 二 (task 3): Q1 500 + Q3 1200 materials, 10 + 30 boards, 12 lectures, 3400 people, approved.
     assert (
         "全年各责任单位围绕“共有精神家园建设”工程报送进展报告2份，"
@@ -368,25 +369,46 @@ def test_annual_word_summary_has_the_examples_shape_and_summed_figures(office_us
     assert (round(section.right_margin.mm), round(section.bottom_margin.mm)) == (26, 35)
 
 
-def test_quarterly_word_summary_has_sections_tasks_and_units(office_user, year_2024):
+def test_quarterly_word_summary_is_condensed_with_the_full_texts_only_as_the_appendix(office_user, year_2024):
+    """The Word file follows the PDF: 总体情况 and the per-task digest, the units' texts only in the 附件."""
     _, q3 = year_2024
-    compilation = compile_now(office_user, kind="quarterly", format="docx", period=q3)
+    short = Document(compile_now(office_user, kind="quarterly", format="docx", period=q3).file.path)
+    full = Document(
+        compile_now(office_user, kind="quarterly", format="docx", period=q3, with_appendix=True).file.path
+    )
 
-    document = Document(compilation.file.path)
-    by_level = {}
-    for p in document.paragraphs:
-        if p.style.name.startswith("Heading"):
-            by_level.setdefault(p.style.name, []).append(p.text)
-    assert by_level["Heading 1"] == ["一、总体情况", "二、各项任务推进情况"]
-    assert len(by_level["Heading 2"]) == 8
-    assert by_level["Heading 3"] == [f"{t.number}．{t.title}" for t in Task.objects.order_by("number")]
-    assert len(by_level["Heading 4"]) == Responsibility.objects.filter(unit__is_active=True).count()
-    assert any(h.startswith("（1）市委宣传部〔牵头〕") and "●已通过" in h for h in by_level["Heading 4"])
-    text = "\n".join(p.text for p in document.paragraphs)
-    assert f"工作进展：{PROGRESS_A}" in text
-    assert "主要指标：宣传资料1200份；展板30块；宣讲/讲座12场次；参与3400人次。" in text
-    table = document.tables[0]
-    assert [c.text for c in table.rows[0].cells] == ["序号", "单位", "应报送", "已报送", "按时报送", "报送率"]
+    def by_level(document):
+        out = {}
+        for p in document.paragraphs:
+            if p.style.name.startswith("Heading"):
+                out.setdefault(p.style.name, []).append(p.text)
+        return out
+
+    def text(document):
+        return "\n".join(p.text for p in document.paragraphs)
+
+    short_levels, full_levels = by_level(short), by_level(full)
+    for levels in (short_levels, full_levels):
+        assert levels["Heading 1"] == ["一、总体情况", "二、各项任务推进情况"]
+    # Short: one (一) per section with reports expected, each task one paragraph; no unit texts.
+    assert "Heading 3" not in short_levels and "Heading 4" not in short_levels
+    assert "（二）“共有精神家园建设”工程" in short_levels["Heading 2"]
+    assert any(p.text.startswith("3．弘扬中华民族伟大精神。牵头单位") for p in short.paragraphs)
+    assert "附件" not in text(short) and "工作进展：" not in text(short)
+    # The digest quotes the unit's first sentence, naming the unit once (its sentence already names it).
+    assert f"未报送。{PROGRESS_A}" in text(short) and "市委宣传部市委宣传部" not in text(short)
+    # With the appendix: the 附件 line before the signature, then every task and unit in full.
+    assert "附件：各单位报告全文" in text(full)
+    assert full_levels["Heading 3"] == [f"{t.number}．{t.title}" for t in Task.objects.order_by("number")]
+    assert len(full_levels["Heading 4"]) == Responsibility.objects.filter(unit__is_active=True).count()
+    assert "（1）市委宣传部（牵头，已通过，推进情况：按计划推进）" in full_levels["Heading 4"]
+    assert f"工作进展：{PROGRESS_A}" in text(full)
+    assert "主要指标：宣传资料1200份；展板30块；宣讲/讲座12场次；参与3400人次。" in text(full)
+    assert not any("●" in h or "▲" in h for h in full_levels["Heading 4"])  # states in words, no symbols
+    assert "草稿不进入汇总正文" not in text(full) and "退回的报告不进入汇总正文" not in text(full)
+    # Signed by the campaign's issuer, with the 版记 after.
+    lines = [p.text for p in full.paragraphs if p.text]
+    assert f"{q3.campaign.printed_by_name}\t" in lines[-1] and lines[-1].endswith("印发")
 
 
 def test_ledger_word_is_a_table_of_reports(office_user, year_2024):
@@ -431,3 +453,48 @@ def _outside_atomic(prefetched, rows, batch=1):
     ):  # the thread must not close the test's shared connection
         conn.vendor, conn.in_atomic_block = "postgresql", False
         yield from prefetched(rows, batch=batch)
+
+
+# ------------------------------------------------------------------------------------------ issuer
+
+DEFAULT_ISSUER = "平凉市创建全国民族团结进步示范市工作领导小组办公室"
+
+
+@needs_poppler
+@pytest.mark.parametrize(
+    "kind, scope",
+    [("quarterly", "period"), ("annual", "year"), ("unit", "unit"), ("task", "task"), ("ledger", "period")],
+)
+def test_every_pdf_names_the_campaigns_issuer_and_no_other(office_user, year_2024, kind, scope):
+    _, q3 = year_2024
+    campaign = q3.campaign
+    campaign.issuer, campaign.printed_by = "某市民族团结进步创建工作办公室", "某市创建办"
+    campaign.save()
+    values = {
+        "period": {"period": q3},
+        "year": {"year": 2024},
+        "unit": {"unit": Unit.objects.get(code="xuanchuanbu")},
+        "task": {"task": Task.objects.get(number=26)},
+    }[scope]
+    compilation = compile_now(office_user, kind=kind, format="pdf", **values)
+
+    text = flat(pdf_text(compilation.file.path))
+    assert "某市民族团结进步创建工作办公室" in text
+    assert DEFAULT_ISSUER not in text and "创建工作办公室" not in text.replace(
+        "某市民族团结进步创建工作办公室", ""
+    )
+    if kind != "ledger":  # a 公文 ends with its 版记; the ledger is a table book with a cover
+        assert "某市创建办" in text and "印发" in text
+
+
+def test_no_document_template_names_an_office_itself():
+    """Document layouts take every name from the campaign (issuer_name, printed_by_name, …)."""
+    templates = Path(settings.BASE_DIR) / "templates"
+    paths = [
+        *(templates / "compilations" / "pdf").iterdir(),
+        templates / "notifications" / "bulletin_pdf.html",
+    ]
+    for path in paths:
+        source = path.read_text(encoding="utf-8")
+        for literal in ("办公室", "领导小组", "创建办", "平凉市", "民宗委"):
+            assert literal not in source, (path.name, literal)

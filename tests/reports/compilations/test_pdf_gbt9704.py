@@ -92,3 +92,14 @@ def test_quarterly_pdf_follows_gb_t_9704(office_user, year_2024):  # noqa: F811
     widths = [sum(1 if ord(ch) >= 0x2E80 else 0.5 for ch in t) for t in texts]
     assert 27.5 < max(widths) <= 28.5
     assert [t for t, w in zip(texts, widths, strict=True) if w > 27.5 and all(ord(c) >= 0x2E80 for c in t)]
+
+
+def test_manage_py_check_names_the_document_faces_and_their_stand_ins():
+    from reports.compilations.checks import check_document_fonts
+
+    (message,) = check_document_fonts(always=True)
+
+    assert message.id in ("compilations.I001", "compilations.I002")
+    for role in ("仿宋", "楷体", "小标宋", "黑体"):
+        assert role in message.msg
+    assert check_document_fonts() == []  # not repeated outside `manage.py check`
