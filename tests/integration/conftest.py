@@ -76,7 +76,9 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory, media_ro
     settings.MEDIA_ROOT = media_root
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     proc = _start(["worker", "-l", "info", "--concurrency", "2", "-n", f"ci-{os.getpid()}@%h"], log)
-    app = Celery(broker=settings.CELERY_BROKER_URL)
+    # Only to ping the worker: not the current app, or every shared_task (.delay) of the tests that follow
+    # would be sent through this one, which knows nothing of the project's eager setting.
+    app = Celery(broker=settings.CELERY_BROKER_URL, set_as_current=False)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -103,13 +103,17 @@ def test_the_request_returns_at_once_and_the_progress_page_shows_the_build_going
     assert f'href="/compilations/{compilation.pk}/download/"' in fragment
 
 
-def test_without_the_setting_the_build_runs_inside_the_request(as_office, q3, monkeypatch, settings):
+def test_without_the_setting_the_build_runs_inside_the_request(
+    as_office, q3, monkeypatch, settings, django_capture_on_commit_callbacks
+):
     settings.COMPILATIONS_IN_BACKGROUND = False
     render = HeldRender()
     render.release.set()
     monkeypatch.setattr("reports.compilations.render.render", render)
 
-    as_office.post("/compilations/new/", {"kind": "quarterly", "format": "pdf", "period": q3.pk})
+    # The test's transaction never commits by itself: run the request's on-commit work as its commit would.
+    with django_capture_on_commit_callbacks(execute=True):
+        as_office.post("/compilations/new/", {"kind": "quarterly", "format": "pdf", "period": q3.pk})
 
     assert Compilation.objects.get().state == Compilation.State.DONE
     assert render.thread_name == threading.current_thread().name
