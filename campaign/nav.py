@@ -2,15 +2,17 @@
 
 from django.urls import reverse
 
-# (label, url name, who sees it: "all" | "office" | "leadership" | "unit")
+# (label, url name, who sees it: "all" | "office" | "leadership" | "unit" | "signer" (a unit's 分管领导))
 NAV = [
     ("首页", "home", "all"),
     ("本季度报送", "reports:period", "unit"),
     ("审核", "reports:review_queue", "office"),
+    ("分管领导审核", "reports:signoff_queue", "signer"),
     ("看板", "dashboard:period", "office"),
     ("总览", "dashboard:leadership", "leadership"),
     ("实施方案", "plan", "all"),
     ("单位", "units:directory", "all"),
+    ("示范点", "sites:list", "all"),
     ("汇编下载", "compilations:list", "all"),
     ("逾期通报", "notifications:bulletin", "office"),
     ("方案管理", "plan_import:plans", "leadership"),
@@ -31,6 +33,8 @@ def nav_items(access, current_path: str) -> list[dict]:
         if who == "leadership" and not (access.is_leadership or access.is_office):
             continue
         if who == "unit" and not access.is_unit_member:
+            continue
+        if who == "signer" and not access.leader_unit_ids:
             continue
         url = reverse(name)
         section = SECTION.get(name) or url

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "reports.dashboards",
     "notifications",
     "reports.compilations",
+    "sites",
 ]
 
 MIDDLEWARE = [
@@ -324,6 +325,10 @@ JSON 请求体必须是一个对象（`{{…}}`）；`null`、数字、字符串
             "description": "申请生成季度汇总、单位报告、任务报告、年度总结和台账（PDF/Excel/Word）并下载。",
         },
         {"name": "通知", "description": "当前用户的消息：列表、标为已读。"},
+        {
+            "name": "示范点",
+            "description": "示范点台账：按单位、县区、类别、级别、状态和日期查询，本单位联络员添加和修改。",
+        },
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

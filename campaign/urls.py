@@ -13,6 +13,7 @@ import notifications.api
 import reports.api
 import reports.compilations.api
 import reports.dashboards.api
+import sites.api
 import tasks.api
 import units.api
 from tasks import views as task_views
@@ -31,6 +32,7 @@ API_MODULES = [
     reports.dashboards.api,
     reports.compilations.api,
     notifications.api,
+    sites.api,
 ]
 api_extra: list = []
 for module in API_MODULES:
@@ -77,6 +79,7 @@ urlpatterns = [
     path("dashboard/", include("reports.dashboards.urls")),
     path("compilations/", include("reports.compilations.urls")),
     path("notifications/", include("notifications.urls")),
+    path("sites/", include("sites.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_token, name="api-token"),
     path("api/v1/", include(api_extra)),

@@ -16,6 +16,7 @@ class NotificationsConfig(AppConfig):
         for hooks, hook in (
             (reports.on_report_submitted, services.notify_report_submitted),
             (reports.on_report_returned, services.notify_report_returned),
+            (reports.on_report_sent_for_signoff, services.notify_report_sent_for_signoff),
             (reports.on_period_reopened, services.notify_period_reopened),
         ):
             if hook not in hooks:  # ready() may run more than once (tests, management commands)

@@ -17,6 +17,8 @@ class Kind(models.TextChoices):
     REOPENED = "reopened", _("补报开放")
     REVIEW_QUEUE = "review_queue", _("待审核报告")
     OFFICE_DIGEST = "office_digest", _("每日汇总")
+    SIGNOFF = "signoff", _("待分管领导审核")
+    SIGNOFF_REMINDER = "signoff_reminder", _("待审核提醒（分管领导）")
 
 
 class Notification(models.Model):

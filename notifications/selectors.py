@@ -92,6 +92,10 @@ def waiting_for_review(period: ReportingPeriod | None = None) -> int:
     return qs.count()
 
 
+def waiting_for_signoff(unit_id: int) -> int:
+    return ProgressReport.objects.filter(state=ProgressReport.State.AWAITING_SIGNOFF, unit_id=unit_id).count()
+
+
 def inbox_for(user) -> QuerySet:
     from .models import Notification
 

@@ -36,6 +36,8 @@ EMAILED_KINDS = {
     Kind.RETURNED_REMINDER,
     Kind.REOPENED,
     Kind.OFFICE_DIGEST,
+    Kind.SIGNOFF,
+    Kind.SIGNOFF_REMINDER,
 }
 DIGEST_DAYS_BEFORE_DUE = 7
 EMAIL_RETRY_HOURS = 48
@@ -51,6 +53,10 @@ def report_url(report: ProgressReport) -> str:
 
 def period_url() -> str:
     return reverse("reports:period")
+
+
+def signoff_queue_url() -> str:
+    return reverse("reports:signoff_queue")
 
 
 def review_queue_url() -> str:
@@ -236,6 +242,26 @@ def notify_report_submitted(*, report) -> None:
             unread.update(**fields)
 
 
+def notify_report_sent_for_signoff(*, report) -> None:
+    """A liaison sent a report to the unit's 分管领导: tell the unit's leaders, with how many wait for them."""
+    people = selectors.unit_people([report.unit_id]).get(report.unit_id)
+    if people is None or not people.leaders:
+        return
+    context = {
+        "report": report,
+        "unit": report.unit,
+        "task": report.task,
+        "period": report.period,
+        "sender_name": display_name(report.submitted_by) if report.submitted_by else "联络员",
+        "waiting": selectors.waiting_for_signoff(report.unit_id),
+    }
+    url = signoff_queue_url()
+    outgoing = [
+        _create(recipient=user, kind=Kind.SIGNOFF, context=context, url=url) for user in people.leaders
+    ]
+    _send_after_commit(outgoing)
+
+
 def notify_report_returned(*, report, reason: str) -> None:
     """A report was returned: tell the unit's liaisons, with the reason."""
     people = selectors.unit_people([report.unit_id]).get(report.unit_id)
@@ -318,7 +344,7 @@ def _send_once(
 
 
 def _returned_at(report: ProgressReport) -> dt.datetime:
-    return report.reviewed_at or report.updated_at
+    return report.returned_at or report.updated_at
 
 
 def _returned_reminders(today: dt.date, counts: Counter, done: set[tuple]) -> list[Outgoing]:
@@ -373,6 +399,44 @@ def _returned_reminders(today: dt.date, counts: Counter, done: set[tuple]) -> li
             if sent:
                 outgoing.append(sent)
                 counts["returned_reminder"] += 1
+    return outgoing
+
+
+def _signoff_reminders(today: dt.date, counts: Counter, done: set[tuple]) -> list[Outgoing]:
+    """Leaders with reports waiting for their sign-off since before today: one reminder per leader, unit and
+    period a day (the day a report is sent, its leaders were told at once)."""
+    waiting = [
+        r
+        for r in ProgressReport.objects.filter(
+            state=ProgressReport.State.AWAITING_SIGNOFF,
+            period__state=ReportingPeriod.State.OPEN,
+            period__campaign__is_active=True,
+        )
+        .select_related("period", "unit", "task")
+        .order_by("period_id", "unit__order", "task__number")
+        if r.sent_for_signoff_at is None or timezone.localdate(r.sent_for_signoff_at) < today
+    ]
+    groups: dict[tuple[int, int], list[ProgressReport]] = {}
+    for report in waiting:
+        groups.setdefault((report.period_id, report.unit_id), []).append(report)
+    people = selectors.unit_people({unit_id for _, unit_id in groups})
+    outgoing = []
+    for (_, unit_id), reports in groups.items():
+        first = reports[0]
+        context = {"unit": first.unit, "period": first.period, "reports": reports, "waiting": len(reports)}
+        for user in people.get(unit_id, selectors.UnitPeople()).leaders:
+            sent = _send_once(
+                done=done,
+                recipient=user,
+                period=first.period,
+                kind=Kind.SIGNOFF_REMINDER,
+                key=f"u{unit_id}:{today.isoformat()}",
+                context=context,
+                url=signoff_queue_url(),
+            )
+            if sent:
+                outgoing.append(sent)
+                counts["signoff_reminder"] += 1
     return outgoing
 
 
@@ -457,8 +521,8 @@ def _period_messages(
 
 
 def reminders_send_daily(*, today: dt.date | None = None) -> dict[str, int]:
-    """The daily job: reminders before the due date, overdue notices after it, returned-report reminders
-    and the office's digest, for every open period of the active campaign. Safe to run any number of
+    """The daily job: reminders before the due date, overdue notices after it, returned-report reminders,
+    reminders to unit leaders with reports waiting for their sign-off, and the office's digest, for every open period of the active campaign. Safe to run any number of
     times a day: what was sent is recorded first, and sent only once.
     """
     today = today or timezone.localdate()
@@ -475,11 +539,19 @@ def reminders_send_daily(*, today: dt.date | None = None) -> dict[str, int]:
     for period in periods:
         outgoing += _period_messages(period, today, counts, done)
     outgoing += _returned_reminders(today, counts, done)
+    outgoing += _signoff_reminders(today, counts, done)
     counts["emails"] = send_emails(outgoing)
     counts["emails"] += send_pending_emails(exclude={o.notification.pk for o in outgoing})
     return {
         key: counts[key]
-        for key in ("due_reminder", "overdue", "returned_reminder", "office_digest", "emails")
+        for key in (
+            "due_reminder",
+            "overdue",
+            "returned_reminder",
+            "signoff_reminder",
+            "office_digest",
+            "emails",
+        )
     }
 
 

@@ -87,6 +87,9 @@ class ReportSerializer(serializers.ModelSerializer):
     metrics = MetricValueSerializer(source="metric_values", many=True, read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
     is_late = serializers.BooleanField(read_only=True)
+    signed_off_by_name = serializers.SerializerMethodField(
+        help_text="分管领导（最近一次审核签发或退回的人）；单位无需分管领导审核时为空"
+    )
 
     class Meta:
         model = ProgressReport
@@ -111,9 +114,15 @@ class ReportSerializer(serializers.ModelSerializer):
             "updated_at",
             "first_submitted_at",
             "submitted_at",
+            "sent_for_signoff_at",
+            "signed_off_at",
+            "signed_off_by_name",
             "reviewed_at",
         ]
         read_only_fields = fields
+
+    def get_signed_off_by_name(self, obj) -> str:
+        return display_name(obj.signed_off_by) if obj.signed_off_by else ""
 
 
 def _choice_error() -> dict:
@@ -256,7 +265,7 @@ class ReportViewSet(
     def get_queryset(self):
         return (
             selectors.visible_reports(get_access(self.request.user))
-            .select_related("period")
+            .select_related("period", "signed_off_by")
             .prefetch_related(
                 Prefetch(
                     "metric_values",
@@ -280,10 +289,13 @@ class ReportViewSet(
     def _report_for(self, who: str) -> ProgressReport:
         """The report in the URL, once the person may take this step on it, before the body is read: another
         unit's report is 404 (the queryset), a role that may not take the step 403, with the services' own
-        checks and words (``who``: "author" or "office"). The service checks again under its row lock."""
+        checks and words (``who``: "author", "office" or "signer"). The service checks again under its row
+        lock."""
         report = self.get_object()
         if who == "office":
             services.require_office(self.request.user)
+        elif who == "signer":
+            services.require_signer(report.unit_id, self.request.user)
         else:
             services.require_author(report.unit_id, self.request.user)
         return report
@@ -363,8 +375,9 @@ class ReportViewSet(
     @extend_schema(
         summary="报送报告",
         description=(
-            "联络员把草稿或被退回的报告报送创建办审核。可带 `version`，报告已被他人修改时返回 409。"
-            "报告期已截止且未开放补报时不能报送。"
+            "联络员把草稿或被退回的报告报送创建办审核。单位设置了“报送前需分管领导审核”时，报告先进入 "
+            "`awaiting_signoff`（待分管领导审核），分管领导签发后才报送到创建办。可带 `version`，"
+            "报告已被他人修改时返回 409。报告期已截止且未开放补报时不能报送。"
         ),
         request=SubmitSerializer,
         responses={200: ReportSerializer, 409: STALE},
@@ -378,15 +391,44 @@ class ReportViewSet(
 
     @extend_schema(
         summary="退回报告",
-        description="创建办把已报送的报告退回联络员修改，须写明退回原因（`reason`）。",
+        description=(
+            "把报告退回联络员修改，须写明退回原因（`reason`）。已报送（`submitted`）的报告由创建办退回；"
+            "待分管领导审核（`awaiting_signoff`）的报告由本单位分管领导退回。"
+        ),
         request=ReturnSerializer,
         responses={200: ReportSerializer},
     )
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
-        report = self._report_for("office")
+        report = self._report_for_return()
         reason = self._valid(ReturnSerializer, request).get("reason", "")
         report = services.report_return(report=report, by=request.user, reason=reason)
+        return Response(self._fresh(report.pk))
+
+    def _report_for_return(self) -> ProgressReport:
+        """A report waiting for sign-off is its unit leader's to return; any other, the office's."""
+        report = self.get_object()
+        if report.state == ProgressReport.State.AWAITING_SIGNOFF:
+            services.require_signer(report.unit_id, self.request.user)
+        else:
+            services.require_office(self.request.user)
+        return report
+
+    @extend_schema(
+        summary="分管领导审核签发",
+        description=(
+            "单位分管领导审核签发本单位待审核（`awaiting_signoff`）的报告，签发后报告报送到创建办"
+            "（状态变为 `submitted`），可附审核意见（`comment`）。按时以报送到创建办（分管领导审核通过）"
+            "的时间计算。其他单位的报告为 404，联络员、创建办和领导为 403。"
+        ),
+        request=ApproveSerializer,
+        responses={200: ReportSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def signoff(self, request, pk=None):
+        report = self._report_for("signer")
+        comment = self._valid(ApproveSerializer, request).get("comment", "")
+        report = services.report_signoff(report=report, by=request.user, comment=comment)
         return Response(self._fresh(report.pk))
 
     @extend_schema(

@@ -781,3 +781,92 @@ def _report(rng, period, resp, habits: Habits, steps: list[Step], picks, liaison
         reviewed_at=reviews[-1].at if reviews else None,
         reviewed_by=office if reviews else None,
     )
+
+
+# ------------------------------------------------------------------------------- the unit leader's sign-off
+
+# Units whose reports go through their 分管领导 before the office in the demo; their leaders log in as
+# ``<code>-leader``.
+SIGNOFF_UNITS = ("kongtong", "xuanchuanbu", "jiaoyuju")
+SIGNOFF_WAITING_PER_UNIT = 2
+
+
+def leader_username(unit: Unit) -> str:
+    return f"{unit.code}-leader"
+
+
+def populate_demo_signoff(*, campaign: Campaign, today: dt.date | None = None, stdout=None) -> int:
+    """A few reports of the sign-off units waiting for their leader in the current quarter: their drafts
+    with text (else new reports on tasks they carry) are sent for sign-off, as ``report_submit`` would have
+    left them. Idempotent: a unit that already has reports waiting gets no more. Returns how many were sent."""
+    today = today or timezone.localdate()
+    period = ReportingPeriod.current_open(campaign)
+    if period is None:
+        return 0
+    units = list(Unit.objects.filter(code__in=SIGNOFF_UNITS, requires_signoff=True).order_by("order"))
+    liaisons = dict(
+        Membership.objects.filter(unit__in=units, role=Membership.Role.LIAISON, is_active=True)
+        .order_by("-pk")
+        .values_list("unit_id", "user_id")
+    )
+    users = get_user_model().objects.in_bulk(list(liaisons.values()))
+    now = min(timezone.now(), demo_as_of(today) + dt.timedelta(hours=10))
+    sent = 0
+    with transaction.atomic():
+        for unit in units:
+            reports = list(ProgressReport.objects.filter(period=period, unit=unit))
+            waiting = [r for r in reports if r.state == S.AWAITING_SIGNOFF]
+            want = SIGNOFF_WAITING_PER_UNIT - len(waiting)
+            if want <= 0:
+                continue
+            liaison = users.get(liaisons.get(unit.pk))
+            picked = [r for r in reports if r.state == S.DRAFT and r.progress.strip()][:want]
+            have = {r.task_id for r in reports}
+            fresh = (
+                Responsibility.objects.filter(unit=unit, task__campaign=campaign)
+                .exclude(task_id__in=have)
+                .select_related("task")
+                .order_by("task__number")[: want - len(picked)]
+            )
+            for resp in fresh:
+                rng = _report_rng(period, unit, resp.task.number)
+                report = ProgressReport.objects.create(
+                    period=period,
+                    unit=unit,
+                    task=resp.task,
+                    progress=progress_text(rng, resp.task.title),
+                    problems=rng.choice(PROBLEMS),
+                    next_steps=rng.choice(NEXT_STEPS),
+                    created_at=now - dt.timedelta(hours=2),
+                    created_by=liaison,
+                    updated_by=liaison,
+                )
+                ReportEvent.objects.create(
+                    report=report,
+                    action=Action.CREATED,
+                    actor=liaison,
+                    at=report.created_at,
+                    to_state=S.DRAFT,
+                    version=report.version,
+                )
+                picked.append(report)
+            for report in picked:
+                previous = report.state
+                report.state = S.AWAITING_SIGNOFF
+                report.sent_for_signoff_at = now
+                report.submitted_by = liaison
+                report.version += 1
+                report.save()
+                ReportEvent.objects.create(
+                    report=report,
+                    action=Action.SENT_FOR_SIGNOFF,
+                    actor=liaison,
+                    at=now,
+                    from_state=previous,
+                    to_state=S.AWAITING_SIGNOFF,
+                    version=report.version,
+                )
+                sent += 1
+    if stdout is not None and sent:
+        stdout.write(f"已有 {sent} 份演示报告等待分管领导审核（{period.label}）。")
+    return sent

@@ -27,6 +27,7 @@ class ProgressReport(models.Model):
 
     class State(models.TextChoices):
         DRAFT = "draft", _("草稿")
+        AWAITING_SIGNOFF = "awaiting_signoff", _("待分管领导审核")
         SUBMITTED = "submitted", _("已报送")
         RETURNED = "returned", _("已退回")
         APPROVED = "approved", _("已通过")
@@ -39,16 +40,26 @@ class ProgressReport(models.Model):
 
     # Which steps are allowed from which state. ``reports.services`` refuses a step that ``can`` denies;
     # pages use the same ``can`` to show buttons.
+    # A unit that requires its leader's sign-off (``Unit.requires_signoff``) has its submit go to
+    # awaiting_signoff (``state_after_submit``); the leader's ``signoff`` hands it to the office, the leader's
+    # ``signoff_return`` sends it back to the liaison.
     TRANSITIONS = {
         "submit": {State.DRAFT, State.RETURNED},
+        "signoff": {State.AWAITING_SIGNOFF},
+        "signoff_return": {State.AWAITING_SIGNOFF},
         "return": {State.SUBMITTED},
         "approve": {State.SUBMITTED},
         "edit": {State.DRAFT, State.RETURNED},
     }
     EDITABLE_STATES = TRANSITIONS["edit"]
-    # What counts as reported: in the office's hands. A returned report counts again once resubmitted.
+    # What counts as reported: in the office's hands. A returned report counts again once resubmitted; a report
+    # waiting for the unit leader's sign-off has not reached the office and does not count yet.
     REPORTED_STATES = frozenset({State.SUBMITTED, State.APPROVED})
+    # Written but not yet at the office: a draft, or waiting for the unit leader's sign-off.
+    UNSENT_STATES = frozenset({State.DRAFT, State.AWAITING_SIGNOFF})
     # On time, as a query condition: reported, first submitted on or before the due date (local time).
+    # "Submitted" means reached the office: ``first_submitted_at`` is set at the leader's sign-off when the unit
+    # requires one, at the liaison's submit otherwise (the liaison's sending is ``sent_for_signoff_at``).
     # The same rule for one row is ``counts_on_time``; tests/reports/test_rules.py holds them equal.
     ON_TIME = Q(state__in=REPORTED_STATES, first_submitted_at__date__lte=F("period__due_on"))
     # How long a text a person may type. A long quarterly report is about 5,000 characters per box; four times
@@ -96,8 +107,19 @@ class ProgressReport(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Reached the office (after the leader's sign-off where the unit requires one): what "on time" reads.
     first_submitted_at = models.DateTimeField(_("首次报送时间"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    sent_for_signoff_at = models.DateTimeField(_("送分管领导审核时间"), null=True, blank=True)
+    signed_off_at = models.DateTimeField(_("分管领导审核时间"), null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("分管领导"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("报送人"),
@@ -176,6 +198,38 @@ class ProgressReport(models.Model):
     def can(self, step: str) -> bool:
         return self.state in self.TRANSITIONS[step]
 
+    @property
+    def is_awaiting_signoff(self) -> bool:
+        return self.state == self.State.AWAITING_SIGNOFF
+
+    @property
+    def returned_by_leader(self) -> bool:
+        """Returned by the unit's 分管领导 (its last decision is later than the office's), not by the office."""
+        return (
+            self.state == self.State.RETURNED
+            and self.signed_off_at is not None
+            and (self.reviewed_at is None or self.signed_off_at > self.reviewed_at)
+        )
+
+    @property
+    def returned_at(self) -> dt.datetime | None:
+        """When a returned report was returned, by whoever returned it."""
+        if self.state != self.State.RETURNED:
+            return None
+        return self.signed_off_at if self.returned_by_leader else self.reviewed_at
+
+    @property
+    def returned_by(self):
+        if self.state != self.State.RETURNED:
+            return None
+        return self.signed_off_by if self.returned_by_leader else self.reviewed_by
+
+    @classmethod
+    def state_after_submit(cls, unit) -> str:
+        """Where a liaison's submit takes a report: to the unit leader when the unit requires sign-off, else
+        straight to the office."""
+        return cls.State.AWAITING_SIGNOFF if unit.requires_signoff else cls.State.SUBMITTED
+
     @staticmethod
     def text_too_long(label: str, limit: int, length: int | str) -> str:
         """The one wording for a text over its limit, for the services and the forms alike."""
@@ -190,7 +244,8 @@ class ProgressReport(models.Model):
         a target's pace is the target's light (``reports.dashboards.selectors.targets.light_for``), and the
         report's progress status is shown beside the light in words. Red: returned and not resubmitted, or
         not reported after the due date. Yellow: not reported and due within ``DUE_SOON_DAYS``. Grey: not
-        reported and not due yet."""
+        reported and not due yet. A report waiting for the unit leader's sign-off has not reached the office:
+        its colour is that of a report not reported, its words say where it waits."""
         state = report.state if report is not None else None
         if state == cls.State.APPROVED:
             return GREEN, "已通过"
@@ -198,11 +253,12 @@ class ProgressReport(models.Model):
             return GREEN, "已报送"
         if state == cls.State.RETURNED:
             return RED, "退回未重报"
+        waiting = "待分管领导审核" if state == cls.State.AWAITING_SIGNOFF else ""
         if period.is_past_due(today):
-            return RED, "逾期未报"
+            return RED, f"逾期未报（{waiting}）" if waiting else "逾期未报"
         if period.days_to_due(today) <= DUE_SOON_DAYS:
-            return YELLOW, "即将截止"
-        return GREY, "草稿" if report is not None else "未填写"
+            return YELLOW, f"即将截止（{waiting}）" if waiting else "即将截止"
+        return GREY, waiting or ("草稿" if report is not None else "未填写")
 
 
 class MetricValue(models.Model):
@@ -307,6 +363,9 @@ class ReportEvent(models.Model):
         CREATED = "created", _("创建")
         SAVED = "saved", _("保存草稿")
         SUBMITTED = "submitted", _("报送")
+        SENT_FOR_SIGNOFF = "sent_for_signoff", _("报送分管领导审核")
+        SIGNED_OFF = "signed_off", _("分管领导审核通过")
+        SIGNOFF_RETURNED = "signoff_returned", _("分管领导退回")
         RETURNED = "returned", _("退回")
         APPROVED = "approved", _("审核通过")
         EVIDENCE_ADDED = "evidence_added", _("添加佐证材料")

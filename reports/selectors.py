@@ -60,6 +60,7 @@ def report_for(*, user, pk) -> ProgressReport:
             "updated_by",
             "submitted_by",
             "reviewed_by",
+            "signed_off_by",
         )
         .prefetch_related(
             Prefetch(
@@ -134,8 +135,13 @@ def unit_carries(*, unit_id: int, task_id: int) -> bool:
 
 def report_metrics(*, task: Task) -> list[Metric]:
     """The metrics a report on ``task`` may carry: the task's own target metrics first, then the common
-    publicity metrics (1 query, or 2 when ``task.targets`` is not prefetched)."""
-    metrics = Metric.objects.filter(Q(is_common=True) | Q(targets__task=task)).distinct()
+    publicity metrics (1 query, or 2 when ``task.targets`` is not prefetched). 示范点 are not typed into
+    reports: they are counted from the register (``Metric.REGISTER_CODES``)."""
+    metrics = (
+        Metric.objects.filter(Q(is_common=True) | Q(targets__task=task))
+        .exclude(code__in=Metric.REGISTER_CODES)
+        .distinct()
+    )
     own = {target.metric_id for target in task.targets.all()} if task.pk else set()
     return sorted(metrics, key=lambda m: (m.pk not in own, m.order, m.pk))
 
@@ -442,3 +448,12 @@ def active_reopenings(
     if unit is not None:
         qs = qs.filter(unit=unit)
     return list(qs.select_related("period", "unit", "opened_by").order_by("-opened_at"))
+
+
+def awaiting_signoff(*, unit_ids) -> QuerySet[ProgressReport]:
+    """Reports of ``unit_ids`` waiting for their 分管领导's sign-off, oldest sent first (the leader's queue)."""
+    return (
+        ProgressReport.objects.filter(state=State.AWAITING_SIGNOFF, unit_id__in=list(unit_ids))
+        .select_related("period", "unit", "task", "submitted_by")
+        .order_by("period__due_on", F("sent_for_signoff_at").asc(nulls_last=True), "unit__order", "id")
+    )

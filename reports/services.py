@@ -78,6 +78,20 @@ def require_office(by) -> None:
     raise PermissionDenied("只有创建办工作人员可以审核报告和开放补报。")
 
 
+def require_signer(unit_id: int, by) -> None:
+    """Only the unit's own 分管领导 signs off (or returns) its reports waiting for sign-off."""
+    access = get_access(by)
+    if access.signs_off_for(unit_id):
+        return
+    if access.is_office:
+        raise PermissionDenied(
+            "该报告正在等待本单位分管领导审核，尚未报送到创建办；请待分管领导审核通过后再审核。"
+        )
+    if access.is_leadership:
+        raise PermissionDenied("领导账号只能查看报告，不能审核。")
+    raise PermissionDenied("只有本单位的分管领导可以审核签发或退回待审核的报告；联络员请等待分管领导审核。")
+
+
 def _require_writable(period: ReportingPeriod, unit_id: int) -> None:
     """Refuse, in words, what ``selectors.period_is_writable`` (the one rule of a period's window) denies."""
     if period_is_writable(period=period, unit_id=unit_id):
@@ -98,7 +112,26 @@ REFUSALS = {
         "该报告已报送，正在等待创建办审核，暂不能修改。如需修改，请联系创建办退回。",
         "submitted",
     ),
+    ("edit", State.AWAITING_SIGNOFF): (
+        "该报告已送本单位分管领导审核，暂不能修改。如需修改，请联系分管领导退回。",
+        "awaiting_signoff",
+    ),
     ("submit", State.SUBMITTED): ("该报告已报送，正在等待审核，无需重复报送。", "already_submitted"),
+    ("submit", State.AWAITING_SIGNOFF): (
+        "该报告已送本单位分管领导审核，无需重复报送；审核通过后将报送到创建办。",
+        "already_submitted",
+    ),
+    ("signoff", State.DRAFT): ("该报告尚未报送，不能审核签发。", "not_awaiting_signoff"),
+    ("signoff", State.RETURNED): (
+        "该报告已退回联络员，正在等待修改后重新报送，不能审核签发。",
+        "not_awaiting_signoff",
+    ),
+    ("signoff", State.SUBMITTED): ("该报告已审核签发并报送到创建办，无需重复操作。", "already_signed_off"),
+    ("signoff", State.APPROVED): ("该报告已由创建办审核通过，不能再签发或退回。", "locked"),
+    ("review", State.AWAITING_SIGNOFF): (
+        "该报告正在等待本单位分管领导审核，尚未报送到创建办，暂不能审核或退回。",
+        "awaiting_signoff",
+    ),
     ("submit", State.APPROVED): ("该报告已审核通过并锁定，不能再次报送。", "locked"),
     ("review", State.DRAFT): ("该报告尚未报送，不能审核。", "not_submitted"),
     ("review", State.RETURNED): ("该报告已退回，正在等待单位修改后重新报送。", "not_submitted"),
@@ -109,7 +142,7 @@ REFUSALS = {
 def _require_step(report: ProgressReport, step: str) -> None:
     if report.can(step):
         return
-    key = "review" if step in ("return", "approve") else step
+    key = {"return": "review", "approve": "review", "signoff_return": "signoff"}.get(step, step)
     message, code = REFUSALS.get((key, report.state), ("该报告当前状态不允许此操作。", "bad_state"))
     raise DomainError(message, code=code)
 
@@ -452,7 +485,9 @@ def report_save_draft(
 
 @transaction.atomic
 def report_submit(*, report: ProgressReport, by, version: int | None = None) -> ProgressReport:
-    """Hand the report to the office. Needs the 工作进展 text; a returned report may be resubmitted."""
+    """Hand the report on: to the unit's 分管领导 when the unit requires sign-off (``Unit.requires_signoff``),
+    else to the office. Needs the 工作进展 text; a returned report may be resubmitted, and goes through the
+    leader again when the unit requires it."""
     require_author(report.unit_id, by)
     current = _locked(report)
     _require_step(current, "submit")
@@ -465,23 +500,52 @@ def report_submit(*, report: ProgressReport, by, version: int | None = None) -> 
         )
     previous = current.state
     now = timezone.now()
-    current.state = State.SUBMITTED
-    current.submitted_at = now
-    current.first_submitted_at = current.first_submitted_at or now
+    current.state = ProgressReport.state_after_submit(current.unit)
     current.submitted_by = by
     current.updated_by = by
+    again = "修改后重新报送" if previous == State.RETURNED else ""
+    if current.state == State.AWAITING_SIGNOFF:
+        current.sent_for_signoff_at = now
+        _save(current, current.version, ["state", "sent_for_signoff_at", "submitted_by", "updated_by"])
+        _event(current, Action.SENT_FOR_SIGNOFF, by, from_state=previous, comment=again)
+        _after_commit(on_report_sent_for_signoff, report=current)
+        return current
+    _reach_office(current, now)
     _save(
         current,
         current.version,
         ["state", "submitted_at", "first_submitted_at", "submitted_by", "updated_by"],
     )
-    _event(
+    _event(current, Action.SUBMITTED, by, from_state=previous, comment=again)
+    _after_commit(on_report_submitted, report=current)
+    return current
+
+
+def _reach_office(report: ProgressReport, now) -> None:
+    """The report reaches the office now: what "on time" reads (``first_submitted_at``, the first time only)."""
+    report.submitted_at = now
+    report.first_submitted_at = report.first_submitted_at or now
+
+
+@transaction.atomic
+def report_signoff(*, report: ProgressReport, by, comment: str = "") -> ProgressReport:
+    """The unit's 分管领导 signs off a report waiting for it: it reaches the office (and counts as reported,
+    on time if this is on or before the due date)."""
+    require_signer(report.unit_id, by)
+    comment = clean_text(comment, label="审核意见", limit=ProgressReport.REMARK_MAX_LENGTH)
+    current = _locked(report)
+    _require_step(current, "signoff")
+    now = timezone.now()
+    current.state = State.SUBMITTED
+    current.signed_off_at = now
+    current.signed_off_by = by
+    _reach_office(current, now)
+    _save(
         current,
-        Action.SUBMITTED,
-        by,
-        from_state=previous,
-        comment="修改后重新报送" if previous == State.RETURNED else "",
+        current.version,
+        ["state", "signed_off_at", "signed_off_by", "submitted_at", "first_submitted_at"],
     )
+    _event(current, Action.SIGNED_OFF, by, comment=comment, from_state=State.AWAITING_SIGNOFF)
     _after_commit(on_report_submitted, report=current)
     return current
 
@@ -591,22 +655,48 @@ def report_save(
 # ---------------------------------------------------------------- review
 
 
-@transaction.atomic
-def report_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
-    """Send the report back to the unit; the reason is required and shown at the top of the report."""
-    require_office(by)
+def _required_reason(reason: str) -> str:
     reason = clean_text(reason, label="退回原因", limit=ProgressReport.REMARK_MAX_LENGTH)
     if not reason:
         raise DomainError("退回时必须填写退回原因，以便联络员知道如何修改。", code="reason_required")
+    return reason
+
+
+@transaction.atomic
+def report_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
+    """Send the report back to the unit's liaison; the reason is required and shown at the top of the report.
+    A report waiting for sign-off is returned by the unit's 分管领导 (``report_signoff_return``), a submitted
+    one by the office."""
+    if report.state == State.AWAITING_SIGNOFF:
+        return report_signoff_return(report=report, by=by, reason=reason)
+    require_office(by)
+    reason = _required_reason(reason)
     current = _locked(report)
     _require_step(current, "return")
-    now = timezone.now()
     current.state = State.RETURNED
     current.return_reason = reason
-    current.reviewed_at = now
+    current.reviewed_at = timezone.now()
     current.reviewed_by = by
     _save(current, current.version, ["state", "return_reason", "reviewed_at", "reviewed_by"])
     _event(current, Action.RETURNED, by, comment=reason, from_state=State.SUBMITTED)
+    _after_commit(on_report_returned, report=current, reason=reason)
+    return current
+
+
+@transaction.atomic
+def report_signoff_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
+    """The unit's 分管领导 returns a report waiting for sign-off to the liaison, with a reason (required).
+    ``signed_off_at``/``signed_off_by`` record the leader's decision, as for a sign-off."""
+    require_signer(report.unit_id, by)
+    reason = _required_reason(reason)
+    current = _locked(report)
+    _require_step(current, "signoff_return")
+    current.state = State.RETURNED
+    current.return_reason = reason
+    current.signed_off_at = timezone.now()
+    current.signed_off_by = by
+    _save(current, current.version, ["state", "return_reason", "signed_off_at", "signed_off_by"])
+    _event(current, Action.SIGNOFF_RETURNED, by, comment=reason, from_state=State.AWAITING_SIGNOFF)
     _after_commit(on_report_returned, report=current, reason=reason)
     return current
 
@@ -866,7 +956,10 @@ class PeriodReopenedHook(Protocol):
     def __call__(self, *, reopening: PeriodReopening) -> None: ...
 
 
+# A report reached the office (a liaison's submit, or the leader's sign-off).
 on_report_submitted: list[ReportSubmittedHook] = []
+# A report was sent to the unit's 分管领导 for sign-off.
+on_report_sent_for_signoff: list[ReportSubmittedHook] = []
 on_report_returned: list[ReportReturnedHook] = []
 on_period_reopened: list[PeriodReopenedHook] = []
 

@@ -166,6 +166,8 @@ def _form_page(
             "form": form,
             "conflict": conflict,
             "caption_max": CAPTION_MAX,
+            # 示范点 are kept in the register: the form links there instead of asking for a number.
+            "counts_sites": any(t.metric.is_counted_from_register for t in state.task.targets.all()),
         },
         status=status,
     )
@@ -180,7 +182,7 @@ def _fill_post(request, state):
     data = form.cleaned_data
     submit = request.POST.get("action") == "submit"
     try:
-        services.report_save(
+        saved = services.report_save(
             period=state.period,
             unit=state.unit,
             task=state.task,
@@ -213,7 +215,7 @@ def _fill_post(request, state):
         form.add_error(None, error.message)
         return _form_page(request, state, form, status=400)
     if submit:
-        messages.success(request, f"任务{state.task.number}的报告已报送，等待创建办审核。")
+        messages.success(request, submitted_message(saved))
         return redirect(f"{reverse('reports:period')}?unit={state.unit.pk}&period={state.period.pk}")
     messages.success(request, "草稿已保存。")
     return redirect("reports:fill", period_id=state.period.pk, unit_id=state.unit.pk, task_id=state.task.pk)
@@ -236,9 +238,17 @@ def _form_refused(
 def submit(request, pk: int):
     report = selectors.report_for(user=request.user, pk=pk)
     with _refusal_as_message(request):
-        services.report_submit(report=report, by=request.user, version=request.POST.get("version") or None)
-        messages.success(request, f"任务{report.task.number}的报告已报送，等待创建办审核。")
+        done = services.report_submit(
+            report=report, by=request.user, version=request.POST.get("version") or None
+        )
+        messages.success(request, submitted_message(done))
     return redirect("reports:detail", pk=report.pk)
+
+
+def submitted_message(report: ProgressReport) -> str:
+    if report.state == State.AWAITING_SIGNOFF:
+        return f"任务{report.task.number}的报告已送本单位分管领导审核，审核通过后报送到创建办。"
+    return f"任务{report.task.number}的报告已报送，等待创建办审核。"
 
 
 # ---------------------------------------------------------------- the report page
@@ -254,6 +264,7 @@ def _detail_context(request, report: ProgressReport) -> dict:
         "report": report,
         "task": selectors.task_with_targets(report.task_id),
         "can_review": access.is_office and report.can("approve"),
+        "can_signoff": access.signs_off_for(report.unit_id) and report.can("signoff"),
         "can_edit": can_author and report.is_editable and writable,
         "can_submit": can_author and report.can("submit") and writable,
         "return_form": ReturnForm(),
@@ -530,7 +541,89 @@ def return_report(request, pk: int):
         context |= {"return_form": form, "return_error": error.message}
         return render(request, "reports/detail.html", context, status=400)
     messages.success(request, f"已退回：{report.unit.name} 任务{report.task.number}，退回原因已通知联络员。")
+    if report.is_awaiting_signoff:  # the leader's return: back to the leader's own queue
+        return redirect("reports:signoff_queue")
     return redirect("reports:review_queue")
+
+
+# ---------------------------------------------------------------- the unit leader's sign-off
+
+ON_TIME_NOTE = "按时：以报送到创建办（分管领导审核通过）的时间计算。"
+
+
+def _signoff_units(request) -> list[Unit]:
+    access = get_access(request.user)
+    if not access.leader_unit_ids:
+        raise PermissionDenied(
+            "此页面供各单位分管领导审核签发本单位报告使用；联络员请在“本季度报送”中填报，"
+            "创建办请使用“审核”页面。"
+        )
+    return list(Unit.objects.filter(pk__in=access.leader_unit_ids).order_by("order", "id"))
+
+
+@domain_errors_as_pages
+def signoff_queue(request):
+    """The 分管领导's queue (phone-first): the unit's reports waiting for sign-off, each with 签发 and 退回."""
+    units = _signoff_units(request)
+    reports = list(selectors.awaiting_signoff(unit_ids=[u.pk for u in units]))
+    return render(
+        request,
+        "reports/signoff_queue.html",
+        {"units": units, "reports": reports, "on_time_note": ON_TIME_NOTE},
+    )
+
+
+def _signoff_card(
+    request, report: ProgressReport, *, done: str = "", error: str = "", reason: str | None = None
+):
+    return render(
+        request,
+        "reports/_signoff_card.html",
+        {"r": report, "done": done, "error": error, "reason": reason},
+        status=400 if error else 200,
+    )
+
+
+@domain_errors_as_pages
+@require_POST
+def signoff(request, pk: int):
+    """签发: the report reaches the office. From the queue (HTMX) its card is redrawn in place."""
+    report = selectors.report_for(user=request.user, pk=pk)
+    if request.htmx:
+        try:
+            services.report_signoff(report=report, by=request.user)
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as error:
+            return _signoff_card(request, report, error=error.message)
+        return _signoff_card(request, report, done="已签发，报告已报送到创建办。")
+    with _refusal_as_message(request):
+        services.report_signoff(report=report, by=request.user)
+        messages.success(
+            request, f"已签发：{report.unit.name} 任务{report.task.number}，报告已报送到创建办。"
+        )
+    return redirect_next(request, "reports:signoff_queue")
+
+
+@domain_errors_as_pages
+@require_POST
+def signoff_return(request, pk: int):
+    """The leader's 退回 with a reason, to the liaison. From the queue (HTMX) its card is redrawn in place."""
+    report = selectors.report_for(user=request.user, pk=pk)
+    reason = request.POST.get("reason", "")
+    try:
+        services.report_signoff_return(report=report, by=request.user, reason=reason)
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as error:
+        if request.htmx:
+            return _signoff_card(request, report, error=error.message, reason=reason)
+        messages.error(request, error.message)
+        return redirect_next(request, "reports:signoff_queue")
+    if request.htmx:
+        return _signoff_card(request, report, done="已退回联络员，退回原因已通知联络员。")
+    messages.success(request, f"已退回：{report.unit.name} 任务{report.task.number}，退回原因已通知联络员。")
+    return redirect_next(request, "reports:signoff_queue")
 
 
 @office_required

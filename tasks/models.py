@@ -142,6 +142,11 @@ class Metric(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
+    # 示范点 are places kept in the register (sites/), not numbers typed into reports: these metrics' figures
+    # are counted from it (reports/dashboards/selectors/targets.py says how, per level), and report forms do
+    # not ask for them.
+    REGISTER_CODES = frozenset({"demo_sites", "sites_provincial", "sites_city"})
+
     class Meta:
         verbose_name = _("指标")
         verbose_name_plural = _("指标")
@@ -149,6 +154,10 @@ class Metric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.unit_of_measure}）"
+
+    @property
+    def is_counted_from_register(self) -> bool:
+        return self.code in self.REGISTER_CODES
 
     @property
     def is_flow(self) -> bool:

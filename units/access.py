@@ -31,6 +31,11 @@ class Access:
         """Only the unit's own people write its reports; the office reviews but does not author them."""
         return unit_id in self.unit_ids
 
+    def signs_off_for(self, unit_id: int) -> bool:
+        """The unit's 分管领导 (an active LEADER membership) signs off its reports before they reach the office;
+        nobody else does, the office included."""
+        return unit_id in self.leader_unit_ids
+
     def can_read_unit(self, unit_id: int) -> bool:
         return self.sees_everything or unit_id in self.unit_ids
 

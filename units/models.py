@@ -28,6 +28,11 @@ class Unit(models.Model):
     )
     order = models.PositiveIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
+    requires_signoff = models.BooleanField(
+        _("报送前需分管领导审核"),
+        default=False,
+        help_text=_("开启后，联络员报送的报告先送本单位分管领导审核，审核通过后才报送到创建办"),
+    )
 
     class Meta:
         verbose_name = _("单位")

@@ -28,7 +28,14 @@ from .filters import LIGHT_FILTERS, FilterError, Filters
 UNITS_PER_PAGE = 60
 OVERDUE_SHOWN = 30  # the rest behind ?overdue=all: at province scale hundreds of units can be late
 TARGET_ROWS_SHOWN = 10  # per target, unless the page is opened for that one target
-CELL_SYMBOLS = {"none": "·", "draft": "✎", "submitted": "↑", "returned": "↩", "approved": "✓"}
+CELL_SYMBOLS = {
+    "none": "·",
+    "draft": "✎",
+    "awaiting_signoff": "⋯",  # with the unit leader: not yet reported to the office
+    "submitted": "↑",
+    "returned": "↩",
+    "approved": "✓",
+}
 
 
 def dashboard_view(view):

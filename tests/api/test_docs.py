@@ -61,6 +61,7 @@ def test_the_groups_are_the_declared_ones_each_described_in_chinese_and_used(sch
         "看板",
         "汇编文件",
         "通知",
+        "示范点",
     ]
     assert [tag["name"] for tag in tags if not CJK.search(tag.get("description", ""))] == []
     assert used == {tag["name"] for tag in tags}
@@ -85,6 +86,7 @@ def test_the_filters_people_use_are_documented(schema):
     assert {"campaign", "section", "number"} <= query("/api/v1/tasks/")
     assert "unread" in query("/api/v1/notifications/")
     assert {"period", "unit", "task", "task_number", "state", "progress_status"} <= query("/api/v1/reports/")
+    assert {"unit", "county", "category", "level", "status", "as_of"} <= query("/api/v1/sites/")
 
 
 def test_the_introduction_explains_the_api_in_chinese_with_the_settings_figures(schema):

@@ -35,7 +35,12 @@ def world(plan, open_period, unit_a, unit_b):
         )
         make_report(period=previous, unit=unit_b, task=task, state=State.APPROVED, metrics={"demo_sites": 2})
     make_report(period=open_period, unit=unit_a, task=3, state=State.SUBMITTED, metrics={"lectures": 3})
-    return {"report": made[23], "period": open_period}
+    from tasks.models import Task
+    from tests.reports.dashboards.world import site
+
+    named = site(unit_b, Task.objects.get(campaign=plan, number=24), name="崆峒区东关社区民族团结示范点")
+    site(unit_b, None, named_on=None, name="崆峒区西郊学校民族团结示范点")
+    return {"report": made[23], "period": open_period, "site": named}
 
 
 def nav_paths(page) -> list[str]:
@@ -76,6 +81,9 @@ def liaison_pages(world) -> list[tuple[str, str, int]]:
         ("unit", "/units/kongtong/", 200),
         ("compilations", "/compilations/", 200),
         ("inbox", "/notifications/", 200),
+        ("sites", "/sites/", 200),
+        ("site", f"/sites/{world['site'].pk}/", 200),
+        ("site-add", "/sites/add/", 200),
         ("notification-settings", "/notifications/settings/", 200),
         ("password", "/password/", 200),
         ("error-403", "/dashboard/", 403),
@@ -105,6 +113,10 @@ def office_pages(world) -> list[tuple[str, str, int]]:
         ("compilation-new", "/compilations/new/", 200),
         ("inbox", "/notifications/", 200),
         ("bulletin", "/notifications/bulletin/", 200),
+        ("sites", "/sites/", 200),
+        ("site", f"/sites/{world['site'].pk}/", 200),
+        ("site-namings", "/sites/namings/", 200),
+        ("site-merge", "/sites/merge/", 200),
         ("import", "/plan/import/", 200),
         ("plans", "/plan/import/plans/", 200),
         ("plan-detail", f"/plan/import/plans/{plan_pk}/", 200),
@@ -148,5 +160,34 @@ def test_the_login_page_fits_a_phone_and_passes_axe(request, live_server, plan, 
     page = request.getfixturevalue("phone_page" if size == "phone" else "page")
 
     problems = sweep(page, live_server, "visitor", size, [("login", "/login/", 200)])
+
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_every_unit_leader_page_fits_a_phone_and_passes_axe(request, live_server, world, unit_b, size):
+    from tests.conftest import make_user
+    from units.models import Membership
+
+    leader = make_user("leader_b", surname="马", given="领")
+    Membership.objects.create(user=leader, unit=unit_b, role=Membership.Role.LEADER)
+    unit_b.requires_signoff = True
+    unit_b.save(update_fields=["requires_signoff"])
+    waiting = make_report(period=world["period"], unit=unit_b, task=28, state=State.AWAITING_SIGNOFF)
+    page = request.getfixturevalue("phone_page" if size == "phone" else "page")
+    login(page, live_server, "leader_b")
+    paths = [
+        ("home", "/", 200),
+        ("period", "/reports/", 200),
+        ("signoff", "/reports/signoff/", 200),
+        ("report", f"/reports/{waiting.pk}/", 200),
+        ("plan", "/plan/", 200),
+        ("units", "/units/", 200),
+        ("sites", "/sites/", 200),
+        ("compilations", "/compilations/", 200),
+    ]
+    check_nav_is_covered(page, paths)
+
+    problems = sweep(page, live_server, "leader", size, paths)
 
     assert not problems, "\n".join(problems)

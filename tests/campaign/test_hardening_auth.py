@@ -380,7 +380,8 @@ def test_login_page_has_the_policy(client, db):
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Documents rendered by WeasyPrint, never served to a browser.
-NOT_PAGES = ("compilations/pdf/", "notifications/bulletin_pdf.html", "emails/")
+# Documents WeasyPrint renders (no browser, no CSP) and e-mails.
+NOT_PAGES = ("compilations/pdf/", "notifications/bulletin_pdf.html", "sites/directory_pdf.html", "emails/")
 
 
 def page_templates() -> list[Path]:

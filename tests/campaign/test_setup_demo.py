@@ -44,7 +44,7 @@ def test_setup_demo_is_idempotent(settings):
     run_demo(today=dt.date(2026, 11, 21))
 
     assert Unit.objects.count() == 56
-    assert get_user_model().objects.count() == 58
+    assert get_user_model().objects.count() == 61  # office, leadership, 56 liaisons, 3 unit leaders
     assert ReportingPeriod.objects.count() == 14  # 2023 Q3 … 2026 Q4
 
 
@@ -173,3 +173,29 @@ def test_periods_open_at_start_and_close_after_due_and_never_go_back(plan, setti
     periods_advance(today=dt.date(2024, 2, 1))
     q1.refresh_from_db()
     assert q1.state == "closed"
+
+
+def test_setup_demo_has_unit_leaders_with_signoff_on_and_reports_waiting(settings):
+    settings.DEBUG = True
+    out = StringIO()
+
+    call_command("setup_demo", stdout=out, password="pw-12345678", today=dt.date(2026, 11, 21))
+    call_command("setup_demo", stdout=StringIO(), password="pw-12345678", today=dt.date(2026, 11, 21))
+
+    from reports.models import ProgressReport
+
+    output = out.getvalue()
+    current = ReportingPeriod.objects.get(year=2026, quarter=4)
+    for code, name in (("kongtong", "崆峒区"), ("xuanchuanbu", "市委宣传部"), ("jiaoyuju", "市教育局")):
+        unit = Unit.objects.get(code=code)
+        leader = get_user_model().objects.get(username=f"{code}-leader")
+        assert leader.check_password("pw-12345678")
+        assert Membership.objects.filter(user=leader, unit=unit, role="leader", is_active=True).exists()
+        assert unit.requires_signoff
+        assert f"{code}-leader" in output and f"{name} 分管领导" in output
+        waiting = ProgressReport.objects.filter(unit=unit, period=current, state="awaiting_signoff")
+        assert waiting.count() == 2  # the second run adds none
+        assert all(
+            r.sent_for_signoff_at and r.events.filter(action="sent_for_signoff").exists() for r in waiting
+        )
+    assert Unit.objects.filter(requires_signoff=True).count() == 3

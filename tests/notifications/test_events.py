@@ -234,7 +234,14 @@ def test_a_failing_mail_relay_keeps_the_inbox_message_and_a_later_run_retries_th
         later = services.reminders_send_daily(today=dt.date(2026, 1, 3))
         services.reminders_send_daily(today=dt.date(2026, 1, 3))
 
-    assert later == {"due_reminder": 0, "overdue": 0, "returned_reminder": 0, "office_digest": 0, "emails": 3}
+    assert later == {
+        "due_reminder": 0,
+        "overdue": 0,
+        "returned_reminder": 0,
+        "signoff_reminder": 0,
+        "office_digest": 0,
+        "emails": 3,
+    }
     assert len(mail.outbox) == 3 and Notification.objects.count() == 3
     retried = next(m for m in mail.outbox if m.to == ["liaison_a@example.gov.cn"])
     note = Notification.objects.get(recipient=people["liaison_a"])

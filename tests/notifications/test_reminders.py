@@ -269,6 +269,7 @@ def test_the_celery_job_runs_the_same_service(people, unit_a_mostly_done):
         "due_reminder": 2,
         "overdue": 0,
         "returned_reminder": 0,
+        "signoff_reminder": 0,
         "office_digest": 1,
         "emails": 3,
     }

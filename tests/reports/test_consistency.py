@@ -21,9 +21,15 @@ from openpyxl import load_workbook
 
 from campaign.lights import RED
 from campaign.models import ReportingPeriod
+from reports.compilations.render.annual import annual_summary
+from reports.compilations.render.data import scope_for
 from reports.models import ProgressReport
+from sites.models import Site
+from sites.selectors import site_counts, sites_as_of
+from tasks.models import Target, Task
 from tests.factories import make_report
 from tests.reports.compilations.test_outputs import compile_now
+from tests.reports.dashboards.world import site
 from units.models import Unit
 
 pytestmark = pytest.mark.django_db
@@ -54,11 +60,19 @@ def scope(plan, unit_a, unit_b):
     )
     make_report(period=q3, unit=unit_a, task=5, state=State.RETURNED)
     make_report(period=q3, unit=unit_a, task=6, state=State.DRAFT)
-    make_report(period=q3, unit=unit_b, task=22, state=State.APPROVED, metrics={"demo_sites": 1})
+    # 示范点 come from the register; the reports' typed "示范点" numbers (9 each) count for nothing
+    make_report(period=q3, unit=unit_b, task=22, state=State.APPROVED, metrics={"demo_sites": 9})
     make_report(period=q3, unit=unit_b, task=1, state=State.APPROVED)
-    make_report(period=q3, unit=huating, task=22, state=State.APPROVED, metrics={"demo_sites": 2})
+    make_report(period=q3, unit=huating, task=22, state=State.APPROVED, metrics={"demo_sites": 9})
     make_report(period=q2, unit=huating, task=1, state=State.APPROVED)
-    # After the scope: would turn 崆峒区's task-22 target green (1 + 5 ≥ 3) if Q3 outputs counted it.
+    task22 = Task.objects.get(campaign=plan, number=22)
+    site(unit_b, task22, named_on=dt.date(2025, 8, 1))
+    site(huating, task22, named_on=dt.date(2025, 3, 1), level=Site.Level.PROVINCE)
+    site(huating, task22, named_on=dt.date(2025, 9, 30), level=Site.Level.CITY)
+    site(unit_b, task22, named_on=None)  # 培育 only
+    # After the scope: would turn 崆峒区's task-22 target green (1 + 5 ≥ 3) if Q3 outputs counted them.
+    for _ in range(5):
+        site(unit_b, task22, named_on=dt.date(2025, 11, 1))
     make_report(period=q4, unit=unit_b, task=22, state=State.APPROVED, metrics={"demo_sites": 5})
     return q3
 
@@ -148,7 +162,7 @@ def test_every_surface_gives_the_same_figures_for_a_closed_quarter(scope, as_off
     }
     assert {k: (float(v[0] or 0), v[1]) for k, v in excel_targets.items()} == page_targets
 
-    # 崆峒区's task-22 sites as of Q3: 1 (not 6), behind the pace: yellow, not green
+    # 崆峒区's task-22 sites named by the end of Q3: 1 (not 6, nor the reports' 9), behind the pace: yellow
     kongtong_22 = page_targets[(22, "示范点", "崆峒区")]
     assert kongtong_22 == (1.0, "进度滞后")
 
@@ -157,7 +171,7 @@ def test_every_surface_gives_the_same_figures_for_a_closed_quarter(scope, as_off
     assert targets_page["totals"][RED] == red_rows
     assert sum(1 for r in api_rows["targets"] if r["light"] == RED) == red_rows
 
-    # 八进: the table on the page counts the quarter's sites only
+    # 八进: the table on the page counts the sites named by the quarter's end only
     eight = targets_page["eight"]
     column = [t.number for t in eight.categories].index(22)
     by_row = {row.label: row.cells[column].reported for row in eight.rows}
@@ -195,12 +209,91 @@ def test_a_years_figures_agree_between_the_dashboards_and_the_annual_summary(sco
         expected += overall["expected"]
         reported += overall["reported"]
 
-    text = "\n".join(
-        p.text
-        for p in Document(
-            compile_now(office_user, kind="annual", format="docx", year=2025).file.path
-        ).paragraphs
-    )
+    annual = compile_now(office_user, kind="annual", format="docx", year=2025)
+    text = "\n".join(p.text for p in Document(annual.file.path).paragraphs)
 
     assert f"责任单位报送季度进展报告{reported}份，报送率{reported * 100 / expected:.1f}%" in text
     assert reported == 7
+    # 示范点: the register's named sites at the year's end (1 + 2 + 5), not the reports' 9 + 9 + 5
+    named = sites_as_of(dt.date(2025, 12, 31), status=Site.Status.NAMED).count()
+    assert named == 8
+    assert f"打造示范点{named}个" in text and "打造示范点23个" not in text
+    totals = annual_summary(scope_for(annual)).totals
+    assert (totals["demo_sites"], totals["sites_provincial"], totals["sites_city"]) == (8, 1, 1)
+
+
+SITE_CODES = ("demo_sites", "sites_provincial", "sites_city")
+
+
+def _register_value(target: Target, unit_name: str | None, as_of: dt.date) -> Decimal:
+    """A site target's actual value computed straight from the register, as the selector's docstring says."""
+    named = sites_as_of(as_of, status=Site.Status.NAMED)
+    tiers = {"sites_provincial": ["province", "nation"], "sites_city": ["city"]}
+    if target.metric.code in tiers:
+        return Decimal(named.filter(level_on__in=tiers[target.metric.code]).count())
+    named = named.filter(task=target.task)
+    if unit_name:
+        return Decimal(named.filter(owner__name=unit_name).count())
+    city = named.exclude(owner__kind__in=["county", "park"]).count()
+    listed = named.filter(owner__in=target.units.all()).count() if target.scope == "city_district" else 0
+    return Decimal(city + listed)
+
+
+def test_eight_into_and_site_targets_equal_the_register_on_the_page_the_api_and_the_pdf(
+    scope, as_office, office_user
+):
+    period = scope
+    as_of = period.ends_on
+    # a department's site (市上) and a 省级 one, so every kind of scope has something to count
+    site(
+        Unit.objects.get(code="tongzhanbu"),
+        Task.objects.get(number=23),
+        county=Unit.objects.get(code="kongtong"),
+    )
+    counts = site_counts(as_of, by=("unit", "task"), status=Site.Status.NAMED)
+
+    targets_page = as_office.get(f"/dashboard/targets/?period={period.pk}").context
+    eight = targets_page["eight"]
+    for row in eight.rows:
+        for task, cell in zip(eight.categories, row.cells, strict=True):
+            if row.unit is not None:
+                expected = counts.get((row.unit.pk, task.pk), 0)
+            else:
+                expected = sum(
+                    n
+                    for (unit_id, task_id), n in counts.items()
+                    if task_id == task.pk and Unit.objects.get(pk=unit_id).kind not in ("county", "park")
+                )
+            assert cell.reported == expected, (row.label, task.number)
+    assert eight.total.reported == sum(
+        n for (_u, t), n in counts.items() if t in {c.pk for c in eight.categories}
+    )
+
+    site_rows = [
+        r for g in targets_page["groups"] for r in g["group"].rows if r.target.metric.code in SITE_CODES
+    ]
+    assert len(site_rows) > 20
+    for r in site_rows:
+        assert r.reported == _register_value(r.target, r.unit.name if r.unit else None, as_of), r
+
+    api = as_office.get(f"/api/v1/dashboard/targets/?period={period.pk}").json()["targets"]
+    api_by_key = {(r["target"], r["unit_name"] or r["scope_label"]): r for r in api}
+    for r in site_rows:
+        assert Decimal(api_by_key[(r.target.pk, r.unit_name)]["reported"]) == r.reported
+
+    # the quarterly PDF: its chart of targets shows each 示范点 target's completion from the same counts, and
+    # its 总体情况 quotes no report-typed 示范点 figure
+    pdf = pdf_text(compile_now(office_user, kind="quarterly", format="pdf", period=period).file.path)
+    groups = [g["group"] for g in targets_page["groups"] if g["group"].target.metric.code in SITE_CODES]
+    for g in groups:
+        t = g.target
+        promised = sum(r.promised for r in g.rows)
+        done = sum(
+            min(_register_value(t, r.unit.name if r.unit else None, as_of), r.promised) for r in g.rows
+        )
+        label = f"任务{t.task.number}{t.scope_label}{t.metric.name}{t.get_comparison_display()}"
+        label += f"{t.value_display}{t.metric.unit_of_measure}"
+        if len(label) <= 23:  # the chart cuts longer labels
+            assert f"{label}{done * 100 / promised:.0f}%" in pdf, label
+    assert "任务14全市省级互嵌式示范点不少于7个14%" in pdf  # 1 named 省级 of 7
+    assert "打造示范点18个" not in pdf  # the reports' 9 + 9

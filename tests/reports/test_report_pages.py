@@ -402,13 +402,13 @@ def test_report_page_shows_history_metrics_and_flags_unusual_values(
         task=task(3),
         by=liaison_a,
         progress="开展宣讲",
-        metrics={metric("demo_sites").pk: 300, metric("boards").pk: 12},
+        metrics={metric("lectures").pk: 300, metric("boards").pk: 12},
     )
     services.report_submit(report=report, by=liaison_a)
 
     body = as_office.get(f"/reports/{report.pk}/").content.decode()
 
-    assert "请核实：" in body and "示范点 300个（常见上限 20）" in body
+    assert "请核实：" in body and "宣讲/讲座 300场次（常见上限 200）" in body
     assert body.count("需核实") == 1
     assert "<strong>创建</strong> · 王宣" in body and "<strong>报送</strong> · 王宣" in body
     assert 'data-testid="review-box"' in body

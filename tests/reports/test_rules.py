@@ -223,9 +223,10 @@ def test_the_dashboards_flow_total_in_sql_equals_the_metric_rule(period, unit_b)
     from tasks.models import Metric, Target
 
     q2 = ReportingPeriod.objects.get(year=2025, quarter=2)
-    make_report(period=q2, unit=unit_b, task=22, state=State.APPROVED, metrics={"demo_sites": 2})
-    make_report(period=period, unit=unit_b, task=22, state=State.APPROVED, metrics={"demo_sites": 1})
-    target = Target.objects.get(task__number=22, metric__code="demo_sites", units=unit_b)
+    # A flow the units report (示范点 come from the register, not from reports: sites/selectors.py).
+    make_report(period=q2, unit=unit_b, task=23, state=State.APPROVED, metrics={"practice_events": 2})
+    make_report(period=period, unit=unit_b, task=23, state=State.APPROVED, metrics={"practice_events": 1})
+    target = Target.objects.get(task__number=23, metric__code="practice_events")
 
     [row] = [
         r
@@ -233,7 +234,7 @@ def test_the_dashboards_flow_total_in_sql_equals_the_metric_rule(period, unit_b)
         if r.target == target and r.unit == unit_b
     ]
 
-    expected = Metric.objects.get(code="demo_sites").add_up(
+    expected = Metric.objects.get(code="practice_events").add_up(
         [((2025, 2), Decimal(2)), ((2025, 3), Decimal(1))]
     )
     assert row.reported == expected == 3

@@ -138,7 +138,7 @@ def test_metric_outside_the_task_and_common_metrics_is_refused(open_period, unit
 
 def test_value_far_above_the_usual_range_is_kept_and_flagged(draft, liaison_a):
     report = services.report_save_draft(
-        report=draft, by=liaison_a, version=1, metrics={metric("demo_sites").pk: 500}
+        report=draft, by=liaison_a, version=1, metrics={metric("lectures").pk: 500}
     )
 
     value = report.metric_values.select_related("metric").get()
@@ -475,3 +475,15 @@ def test_office_still_reviews_a_report_after_its_period_closed(submitted, office
     report = services.report_approve(report=submitted, by=office_user)
 
     assert report.state == S.APPROVED
+
+
+def test_a_report_does_not_take_site_counts_they_come_from_the_register(draft, liaison_a):
+    from reports.selectors import report_metrics
+
+    codes = {m.code for m in report_metrics(task=draft.task)}
+
+    assert not codes & {"demo_sites", "sites_provincial", "sites_city"}
+    with pytest.raises(DomainError):
+        services.report_save_draft(
+            report=draft, by=liaison_a, version=1, metrics={metric("demo_sites").pk: 2}
+        )

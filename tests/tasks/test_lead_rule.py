@@ -152,7 +152,8 @@ def test_unit_page_counts_the_leads_the_rule_finds(as_office, plan, code, tasks,
 def test_unit_page_and_task_pages_agree_for_xuanchuanbu(as_office):
     body = as_office.get("/units/xuanchuanbu/").content.decode()
     led_on_unit_page = re.findall(
-        r'<tr><td[^>]*>(\d+)</td><td><a [^>]*>[^<]*</a></td><td[^>]*><span class="badge text-bg-danger">牵头', body
+        r'<tr><td[^>]*>(\d+)</td><td><a [^>]*>[^<]*</a></td><td[^>]*><span class="badge text-bg-danger">牵头',
+        body,
     )
 
     assert led_on_unit_page == ["3", "4", "5", "6", "7", "10"]

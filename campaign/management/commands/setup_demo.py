@@ -104,9 +104,14 @@ class Command(BaseCommand):
             accounts = self._accounts(password)
         reports = 0
         if not no_reports:
-            from reports.demo import populate_demo_reports
+            from reports.demo import populate_demo_reports, populate_demo_signoff
 
             reports = populate_demo_reports(campaign=campaign, today=today, stdout=self.stdout)
+            reports += populate_demo_signoff(campaign=campaign, today=today, stdout=self.stdout)
+            from sites.demo import seed_sites
+
+            sites = seed_sites(today)
+            self.stdout.write(f"示范点台账：{len(sites)} 个示范点。")
         self.stdout.write(
             self.style.SUCCESS(
                 f"报告期 {len(periods)} 个（{periods[0].label}至{periods[-1].label}）；"
@@ -165,4 +170,17 @@ class Command(BaseCommand):
             if unit.code in ("xuanchuanbu", "minzongwei", "jiaoyuju", "kongtong", "huating"):
                 created.append((unit.code, f"{unit.name} 联络员"))
         created.append(("<单位代码>", "其余各单位联络员，用户名即单位代码（见“单位”页面）"))
+        # A 分管领导 for a few units, whose reports go through them before the office (报送前需分管领导审核).
+        from reports.demo import SIGNOFF_UNITS, leader_username
+
+        names = [("刘", "振华"), ("陈", "立新"), ("马", "国栋")]
+        for i, unit in enumerate(Unit.objects.filter(code__in=SIGNOFF_UNITS).order_by("order")):
+            user = account(leader_username(unit), *names[i % len(names)])
+            Membership.objects.get_or_create(
+                user=user, unit=unit, role=Membership.Role.LEADER, defaults={"phone": f"1399334{i:04d}"}
+            )
+            if not unit.requires_signoff:
+                unit.requires_signoff = True
+                unit.save(update_fields=["requires_signoff"])
+            created.append((leader_username(unit), f"{unit.name} 分管领导（审核签发本单位报告）"))
         return created

@@ -12,6 +12,7 @@ LABELS = {
     "due_reminder": "报送提醒",
     "overdue": "逾期通知",
     "returned_reminder": "退回未重报提醒",
+    "signoff_reminder": "分管领导审核提醒",
     "office_digest": "每日汇总",
     "emails": "邮件",
 }
@@ -26,7 +27,8 @@ def _date(value: str) -> dt.date:
 
 class Command(BaseCommand):
     help = (
-        "发送报送提醒、逾期通知、退回未重报提醒和创建办每日汇总（与每日定时任务相同；重复运行不会重复发送）。"
+        "发送报送提醒、逾期通知、退回未重报提醒、分管领导审核提醒和创建办每日汇总"
+        "（与每日定时任务相同；重复运行不会重复发送）。"
     )
 
     def add_arguments(self, parser):

@@ -11,7 +11,10 @@ Written about the city in the third person, numbered 一、(一) 1. (1):
   next phase, and the units' next steps grouped by the same themes.
 
 Figures and highlights come from approved reports only, as on the dashboards ("仅统计审核通过的报告"), so
-every total here equals the dashboards' total for the same quarters. Problems and next steps are read from
+every total here equals the dashboards' total for the same quarters — except the 示范点 metrics
+(``targets.SITE_METRIC_LEVELS``): those are the register's distinct named sites as of the year's end
+(``targets.SiteTally``, as the 八进 table and the site targets count them), never the units' typed numbers,
+which would count a site once per unit and once per quarter. Problems and next steps are read from
 every reported report (``ProgressReport.REPORTED_STATES``): a difficulty a unit raised counts before review.
 """
 
@@ -27,7 +30,7 @@ from campaign.lights import GREEN
 from campaign.models import Campaign, Phase
 from reports.dashboards import selectors as dashboard_selectors
 from reports.models import MetricValue, ProgressReport
-from tasks.models import Metric, Section
+from tasks.models import Metric, Section, Target, Task
 
 from .data import METRIC_PHRASES, Scope, cn_numeral, title_lines
 from .wording import nest_quotes, official_number
@@ -256,6 +259,35 @@ def _add_up(metric: Metric, rows) -> Decimal:
     return sum((metric.add_up(q) for q in quarters.values()), Decimal(0))
 
 
+def _site_totals(campaign, as_of, metrics) -> dict[int | None, dict[int, Decimal]]:
+    """The 示范点 metrics' figures from the register as of ``as_of``, per section (None: the whole plan):
+    ``demo_sites`` counts the named sites serving the section's tasks (the whole plan: every named site);
+    the 省级 / 市级 tiers count the city's named sites at that level, shown in the sections whose targets
+    use them. 3 queries, and none when no metric is a 示范点 one."""
+    site_metrics = [m for m in metrics if m.is_counted_from_register]
+    if not site_metrics:
+        return {}
+    tally = dashboard_selectors.SiteTally(as_of)
+    section_of = dict(Task.objects.filter(campaign=campaign).values_list("pk", "section_id"))
+    target_sections: dict[str, set[int]] = defaultdict(set)
+    for code, section_id in Target.objects.filter(
+        task__campaign=campaign, metric__code__in=[m.code for m in site_metrics]
+    ).values_list("metric__code", "task__section_id"):
+        target_sections[code].add(section_id)
+    out: dict[int | None, dict[int, Decimal]] = defaultdict(dict)
+    for metric in site_metrics:
+        out[None][metric.pk] = tally.count(metric.code, None, everyone=True, any_task=True)
+        if metric.code in dashboard_selectors.SITE_PER_TASK:
+            for task_id, n in tally.per_task(metric.code).items():
+                section_id = section_of.get(task_id)
+                if section_id is not None:
+                    out[section_id][metric.pk] = out[section_id].get(metric.pk, Decimal(0)) + n
+        else:
+            for section_id in target_sections.get(metric.code, ()):
+                out[section_id][metric.pk] = out[None][metric.pk]
+    return out
+
+
 def annual_summary(scope: Scope) -> AnnualSummary:
     """Everything the annual summary says, for the year of ``scope`` (a fixed number of queries)."""
     campaign, year = scope.campaign, scope.year
@@ -269,9 +301,12 @@ def annual_summary(scope: Scope) -> AnnualSummary:
         period_id__in=period_ids, state=ProgressReport.State.APPROVED, unit__is_active=True
     )
     # (metric, section, unit, task, quarter, value, report) for every approved value of the year
+    site_metric_ids = {pk for pk, m in metrics.items() if m.is_counted_from_register}
     values = [
         (m, s, u, t, quarter_key[p], v, r)
-        for m, s, u, t, p, v, r in MetricValue.objects.filter(report__in=approved).values_list(
+        for m, s, u, t, p, v, r in MetricValue.objects.filter(report__in=approved)
+        .exclude(metric_id__in=site_metric_ids)
+        .values_list(
             "metric_id",
             "report__task__section_id",
             "report__unit_id",
@@ -301,12 +336,19 @@ def annual_summary(scope: Scope) -> AnnualSummary:
         .values_list("task__section_id", flat=True)
     )
 
+    sites = _site_totals(campaign, scope.as_of, metrics.values())
+
     def totals_for(section_id: int | None) -> list[tuple[Metric, Decimal]]:
         rows: dict[int, list] = defaultdict(list)
         for m, s, u, t, q, v, _ in values:
             if section_id is None or s == section_id:
                 rows[m].append((u, t, q, v))
-        return [(metric, _add_up(metric, rows[pk])) for pk, metric in metrics.items() if rows.get(pk)]
+        from_sites = sites.get(section_id, {})
+        return [
+            (metric, from_sites[pk] if pk in from_sites else _add_up(metric, rows[pk]))
+            for pk, metric in metrics.items()
+            if rows.get(pk) or from_sites.get(pk)
+        ]
 
     accounts = []
     for index, section in enumerate(sections, start=1):

@@ -216,8 +216,8 @@ class Entry:
     def state_label(self) -> str:
         if self.report is None:
             return "未填报"
-        if self.report.state == ProgressReport.State.DRAFT:
-            return "草稿未报送"
+        if self.report.state in ProgressReport.UNSENT_STATES:
+            return "草稿未报送" if self.report.state == ProgressReport.State.DRAFT else "待分管领导审核"
         return self.report.get_state_display()
 
     @property
@@ -655,7 +655,7 @@ def _ledger_chunk(chunk, period_labels, metric_index, state_labels, status_label
         submitted_at,
         reviewed_at,
     ) in chunk:
-        reported = state != ProgressReport.State.DRAFT
+        reported = state not in ProgressReport.UNSENT_STATES
         yield [
             period_labels.get(period_id, ""),
             unit_name,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from weasyprint.urls import URLFetcher
 
 from ..models import Compilation
 from . import annual, data, fonts
@@ -26,15 +27,19 @@ def gongwen_context(issuer: str) -> dict:
     return {"fonts": fonts.css_fonts(), "mark_size": mark_size(issuer)}
 
 
-def no_fetch(url: str, *args, **kwargs):
+class _NoFetch(URLFetcher):
     """Documents are self-contained (inline CSS and SVG): nothing is fetched, so text in a report can
-    never make the renderer reach into the intranet. The one exception is the font files found in
-    settings.FONT_DIRS, by their exact file:// URL."""
-    if url.startswith("data:") or url in fonts.font_dir_files():
-        from weasyprint import default_url_fetcher
+    never make the renderer reach into the intranet. The exceptions are data: URLs (a 示范点 photo embedded
+    in the page) and the font files found in settings.FONT_DIRS, by their exact file:// URL."""
 
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError(f"外部资源已禁止：{url[:80]}")
+    def fetch(self, url, headers=None):
+        if url.startswith("data:") or url in fonts.font_dir_files():
+            return super().fetch(url, headers)
+        raise ValueError(f"外部资源已禁止：{url[:80]}")
+
+
+# WeasyPrint 70 asks for a URLFetcher object (a plain function can no longer fetch even a data: URL).
+no_fetch = _NoFetch(fail_on_errors=False)
 
 
 @dataclass

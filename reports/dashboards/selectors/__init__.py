@@ -9,7 +9,9 @@ Definitions, each written once and only called here:
 - reporting rate = reported ÷ expected; on-time rate = on time ÷ expected (as DHIS2 counts it);
 - *as of*: figures cover the quarters begun by the date given (``ReportingPeriod.objects.as_of``);
 - target figures use APPROVED reports only, summed (a flow) or the latest value (a stock) per
-  ``Metric.aggregation``; a target's light is ``targets.light_for``.
+  ``Metric.aggregation`` — except the 示范点 metrics (``targets.SITE_METRIC_LEVELS``), which count distinct
+  named sites in the register as of the day (``targets.SiteTally`` over ``sites.selectors.site_counts``), as
+  the 八进 table does; a target's light is ``targets.light_for``.
 
 Every selector runs a fixed number of queries whatever the number of units: it fetches narrow rows
 (``values_list``) or DB aggregates and assembles in Python.
@@ -35,6 +37,9 @@ from .completeness import (
 )
 from .eight_into import EightCell, EightIntoTable, EightRow, eight_into_table
 from .targets import (
+    SITE_METRIC_LEVELS,
+    SITE_PER_TASK,
+    SiteTally,
     TargetGroup,
     TargetRow,
     TargetRows,
@@ -52,6 +57,9 @@ from .trends import TrendPoint, Trends, trends
 from .unit_record import ReturnedReport, UnitPeriodRow, UnitRecord, unit_record
 
 __all__ = [
+    "SITE_METRIC_LEVELS",
+    "SITE_PER_TASK",
+    "SiteTally",
     "CELL_LABELS",
     "CELL_STATES",
     "KIND_LABELS",

@@ -86,7 +86,7 @@ class Tally:
             self.approved += 1
         elif state == State.RETURNED:
             self.returned += 1
-        elif state == State.DRAFT:
+        elif state in ProgressReport.UNSENT_STATES:
             self.draft += 1
         if state in REPORTED:
             self.reported += 1

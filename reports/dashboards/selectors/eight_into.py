@@ -1,4 +1,4 @@
-"""八进: demonstration sites per county-level unit and category against the plan."""
+"""八进: demonstration sites from the register per county-level unit and category against the plan."""
 
 from __future__ import annotations
 
@@ -6,15 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
-
 from campaign.models import Campaign
-from reports.models import MetricValue
-from tasks.models import Metric, Target, Task
+from tasks.models import Target, Task
 from units.models import Unit
 
-from .completeness import CITY_KINDS, COUNTY_LEVEL_KINDS, ZERO, State, _today
-from .targets import TargetRow, _Values, campaign_window, current_window_rows, target_progress
+from .completeness import COUNTY_LEVEL_KINDS, ZERO, _today
+from .targets import SiteTally, TargetRow, current_window_rows, target_progress
 
 EIGHT_INTO_TASKS = range(22, 30)  # fallback when no section is titled 八进
 DEMO_SITES = "demo_sites"
@@ -53,9 +50,10 @@ class EightIntoTable:
 def eight_into_table(
     campaign: Campaign, *, as_of: dt.date | None = None, target_rows: list[TargetRow] | None = None
 ) -> EightIntoTable:
-    """示范点 reported (approved reports in the campaign's quarters) per county-level unit × 八进 category,
-    next to the plan's numbers and lights. 2 queries when given ``target_progress``'s rows (whose sums it
-    reuses), else those 2 plus ``target_progress``'s."""
+    """示范点 named as of ``as_of`` in the register (``targets.SiteTally``: each site once) per county-level
+    unit × 八进 task, next to the plan's numbers and lights. 2 queries when given ``target_progress``'s rows
+    for the same day (their tally is reused, so each cell and the light next to it read one count), else
+    those plus ``target_progress``'s."""
     as_of = _today(as_of)
     categories = list(
         Task.objects.filter(campaign=campaign, section__title__contains="八进").order_by("number")
@@ -63,11 +61,10 @@ def eight_into_table(
     task_ids = [t.pk for t in categories]
     if target_rows is None:
         target_rows = target_progress(campaign, as_of=as_of)
+    sites: SiteTally | None = getattr(target_rows, "sites", None)
     demo_rows = [
         r for r in target_rows if r.target.task_id in task_ids and r.target.metric.code == DEMO_SITES
     ]
-    values: _Values | None = getattr(target_rows, "values", None)
-    whole = campaign_window(campaign)
     target_rows = current_window_rows(demo_rows)
 
     counties = list(
@@ -75,47 +72,20 @@ def eight_into_table(
         .only("id", "code", "name", "kind", "order")
         .order_by("order", "id")
     )
-    sums: dict[tuple[int, int], Decimal] = {}
-    city_unit_ids: set[int] = set()
-    demo = demo_rows[0].target.metric if demo_rows else None
-    if (
-        values is not None
-        and demo is not None
-        and demo.aggregation == Metric.Aggregation.SUM
-        and whole in values.index
-        and values.for_all_units
-        and all((task_id, demo.pk) in values.queried for task_id in task_ids)
-    ):
-        # target_progress already summed these (all units, the campaign's window): reuse, no query
-        for task_id in task_ids:
-            for unit_id in values.units_by_pair.get((task_id, demo.pk), ()):
-                sums[(unit_id, task_id)] = values.value(unit_id, task_id, demo, whole)
-                if values.kind[unit_id] in CITY_KINDS:
-                    city_unit_ids.add(unit_id)
-    else:
-        for unit_id, kind, task_id, total in (
-            MetricValue.objects.filter(
-                report__task_id__in=task_ids,
-                metric__code=DEMO_SITES,
-                report__state=State.APPROVED,
-                report__period__starts_on__lte=min(whole.end, as_of),
-                report__period__ends_on__gte=whole.start,
-            )
-            .values_list("report__unit_id", "report__unit__kind", "report__task_id")
-            .annotate(total=Sum("value"))
-            .order_by()
-        ):
-            sums[(unit_id, task_id)] = total or ZERO
-            if kind in CITY_KINDS:
-                city_unit_ids.add(unit_id)
+    # Distinct named sites from the register, per owner unit and task, as the site targets count them: a site
+    # counts once whoever reports on it; a county's own sites in its row, other units' in 市上.
+    if sites is None or sites.as_of != as_of:
+        sites = SiteTally(as_of)
     column = {task_id: i for i, task_id in enumerate(task_ids)}
 
     city = EightRow("市直单位（市上）", None, [EightCell() for _ in categories])
     by_unit = {u.pk: EightRow(u.name, u, [EightCell() for _ in categories]) for u in counties}
-    for (unit_id, task_id), total in sums.items():
+    for (unit_id, kind, task_id), total in sites.per_owner_and_task(DEMO_SITES).items():
+        if task_id not in column:
+            continue
         if unit_id in by_unit:
             by_unit[unit_id].cells[column[task_id]].reported += total
-        elif unit_id in city_unit_ids:
+        elif kind not in COUNTY_LEVEL_KINDS:
             city.cells[column[task_id]].reported += total
     total_row = EightRow("合计", None, [EightCell() for _ in categories])
     for row in target_rows:

@@ -1,4 +1,5 @@
-"""Each target of the plan against what approved reports add up to, with its light."""
+"""Each target of the plan against what approved reports add up to — or, for the 示范点 metrics, what the
+site register counts — with its light."""
 
 from __future__ import annotations
 
@@ -14,10 +15,29 @@ from django.db.models import Prefetch, Q, Sum
 from campaign.lights import GREEN, LIGHTS, RED, YELLOW, worst
 from campaign.models import Campaign, ReportingPeriod
 from reports.models import MetricValue
+from sites.models import Site
+from sites.selectors import site_counts
 from tasks.models import Metric, Responsibility, Section, Target, Task
 from units.models import Unit
 
-from .completeness import CITY_KINDS, ZERO, State, _today
+from .completeness import CITY_KINDS, COUNTY_LEVEL_KINDS, ZERO, State, _today
+
+# The metrics whose actual value is a count of distinct named sites in the register, never a sum of report
+# numbers (one site reported by a county and by the lead department would count twice; per-quarter figures
+# would add up to hundreds a year). The value: the levels a site counts at (None: any level).
+# The plan's "到2025年底打造7个省级、20个市级互嵌式示范点" names two tiers of one list of 27 places, so the
+# tiers do not overlap: a site counts at the level of its latest approved naming — 省级 (a 国家级 naming is
+# above the plan's top tier and counts there, or it would count nowhere), else 市级. A site promoted from
+# 市级 to 省级 moves from the 20 to the 7.
+SITE_METRIC_LEVELS: dict[str, tuple[str, ...] | None] = {
+    "demo_sites": None,
+    "sites_provincial": (Site.Level.PROVINCE, Site.Level.NATION),
+    "sites_city": (Site.Level.CITY,),
+}
+assert set(SITE_METRIC_LEVELS) == Metric.REGISTER_CODES, "every register metric has its levels here"
+# Counted per the target's task (the 八进 arena: "进学校" … "各县(市、区)示范点不少于5个" on that task). The tiers
+# count every named site of the city: the register does not mark a site "互嵌式" apart from the 八进 arenas.
+SITE_PER_TASK = frozenset({"demo_sites"})
 
 
 @dataclass(frozen=True)
@@ -231,12 +251,79 @@ class _Values:
         )
 
 
-class TargetRows(list):
-    """``target_progress``'s rows; also carries the approved sums it read (``values``, with the campaign's
-    own window ``campaign_window``) so the 八进 table can reuse them instead of querying again."""
+class SiteTally:
+    """Distinct named (命名) sites in the register as of one day, from ``sites.selectors.site_counts`` (the one
+    rule for "which sites, in which status and level, on a day"), in one query: per owner unit, the owner's
+    kind, task and level. Whose sites a scope counts:
 
-    values: _Values | None = None
-    campaign_window: Window | None = None
+    * a unit (列明单位各自 / 各责任单位各自): the sites that unit owns (created and keeps), wherever they are;
+    * 市上: the sites of every unit that is not a county-level one (departments and the like) — the 八进
+      table's 市上 row; 市区联合: those plus the listed counties' own;
+    * 全市 (a 市上-scope target whose scope reads "全市…", as the plan's 7 省级 / 20 市级): every site."""
+
+    def __init__(self, as_of: dt.date):
+        self.as_of = as_of
+        self.rows: list[tuple[int, str, int | None, str, int]] = [
+            (unit_id, kind, task_id, level, n)
+            for (unit_id, kind, task_id, level), n in site_counts(
+                as_of, by=("unit", "unit_kind", "task", "level"), status=Site.Status.NAMED
+            ).items()
+        ]
+
+    def count(
+        self,
+        code: str,
+        task_id: int | None,
+        *,
+        owners: frozenset[int] = frozenset(),
+        city: bool = False,
+        everyone: bool = False,
+        any_task: bool = False,
+    ) -> Decimal:
+        """Sites counted for ``code`` on ``task_id`` (``any_task``: on every task, as a whole-plan total)."""
+        levels = SITE_METRIC_LEVELS[code]
+        total = 0
+        for unit_id, kind, site_task_id, level, n in self.rows:
+            if levels is not None and level not in levels:
+                continue
+            if code in SITE_PER_TASK and not any_task and site_task_id != task_id:
+                continue
+            if everyone or unit_id in owners or (city and kind not in COUNTY_LEVEL_KINDS):
+                total += n
+        return Decimal(total)
+
+    def per_task(self, code: str) -> dict[int | None, Decimal]:
+        """task → sites counted for ``code`` (every owner)."""
+        levels = SITE_METRIC_LEVELS[code]
+        out: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
+        for _unit_id, _kind, task_id, level, n in self.rows:
+            if levels is None or level in levels:
+                out[task_id] += n
+        return dict(out)
+
+    def per_owner_and_task(self, code: str = "demo_sites") -> dict[tuple[int, str, int | None], Decimal]:
+        """(owner, owner's kind, task) → sites, for the 八进 table."""
+        levels = SITE_METRIC_LEVELS[code]
+        out: dict[tuple[int, str, int | None], Decimal] = defaultdict(lambda: ZERO)
+        for unit_id, kind, task_id, level, n in self.rows:
+            if levels is None or level in levels:
+                out[(unit_id, kind, task_id)] += n
+        return dict(out)
+
+
+def is_site_metric(metric: Metric) -> bool:
+    return metric.is_counted_from_register
+
+
+def _city_wide(target: Target) -> bool:
+    return (target.scope_label or "").startswith("全市")
+
+
+class TargetRows(list):
+    """``target_progress``'s rows; also carries the register's tally as of the rows' day (``sites``) so the
+    八进 table counts from the very same numbers without querying again."""
+
+    sites: SiteTally | None = None
 
 
 def campaign_window(campaign: Campaign) -> Window:
@@ -252,7 +339,11 @@ def target_progress(
     latest_window_only: bool = True,
 ) -> TargetRows:
     """Every target of the plan against what approved reports add up to, one row per unit or scope and
-    window (5 queries; 6 when a target counts a "latest value" metric). ``unit`` keeps only that unit's
+    window (5 queries; 6 when a target counts a "latest value" metric; one more when a target counts 示范点).
+    The 示范点 metrics (``SITE_METRIC_LEVELS``) take their actual value from the register, not from reports:
+    distinct named sites as of ``as_of`` (for a per-year or per-semester window already over, as of its
+    end), by the target's scope as ``SiteTally`` reads it — so the 八进 table, which counts the same tally,
+    and the lights next to its cells agree, on the pages, the API and every document. ``unit`` keeps only that unit's
     rows; ``section`` only that section's targets. Per-year and per-semester targets are judged in their
     current window (the year or semester of ``as_of``); ``latest_window_only=False`` adds the one before,
     for a target's history. Every count of targets (on track, behind, overdue) is over the current window,
@@ -302,8 +393,11 @@ def target_progress(
     windows = list(dict.fromkeys([whole, *(w for ws in windows_of.values() for w in ws)]))
     values = _Values(windows, periods, for_all_units=unit is None)
     latest = Metric.Aggregation.LATEST
+    from_reports = [t for t in targets if not is_site_metric(t.metric)]
     for is_latest in (False, True):
-        pairs = {(t.task_id, t.metric_id) for t in targets if (t.metric.aggregation == latest) is is_latest}
+        pairs = {
+            (t.task_id, t.metric_id) for t in from_reports if (t.metric.aggregation == latest) is is_latest
+        }
         if not pairs:
             continue
         qs = MetricValue.objects.filter(
@@ -315,7 +409,16 @@ def target_progress(
         if unit is not None:  # only the unit's own rows are built, so only its values are needed
             qs = qs.filter(report__unit=unit)
         (values.load_latest if is_latest else values.load_sums)(qs, pairs)
-    rows.values, rows.campaign_window = values, whole
+
+    tallies: dict[dt.date, SiteTally] = {}
+
+    def tally(day: dt.date) -> SiteTally:
+        if day not in tallies:
+            tallies[day] = SiteTally(day)
+        return tallies[day]
+
+    if len(from_reports) < len(targets):
+        rows.sites = tally(as_of)
 
     for target in targets:
         metric, task_id = target.metric, target.task_id
@@ -323,7 +426,11 @@ def target_progress(
             # the pace and "past the date" are the same for every row of a target and window
             expected = target_pace(promised=target.value, window=window, as_of=as_of, covered_until=covered)
             add = _row_maker(rows, target, window, expected, past=as_of > window.end)
-            if target.scope == Target.Scope.EACH_UNIT:
+            if is_site_metric(metric):
+                by_date = target.period_kind == Target.PeriodKind.BY_DATE
+                day = as_of if by_date else min(as_of, window.end)
+                _add_site_rows(target, add, tally(day), unit, responsible.get(task_id, ()))
+            elif target.scope == Target.Scope.EACH_UNIT:
                 for u in target.units.all():
                     if unit is None or u.pk == unit.pk:
                         add(u, values.value(u.pk, task_id, metric, window))
@@ -343,6 +450,24 @@ def target_progress(
                     )
                 add(None, reported)
     return rows
+
+
+def _add_site_rows(target: Target, add, sites: SiteTally, unit: Unit | None, responsible) -> None:
+    """A 示范点 target's rows from the register, one per unit or one for its scope (as for reports).
+    ``responsible``: the task's responsible units (already narrowed to ``unit``)."""
+    code, task_id = target.metric.code, target.task_id
+    if target.scope in (Target.Scope.EACH_UNIT, Target.Scope.EACH_RESPONSIBLE):
+        units = target.units.all() if target.scope == Target.Scope.EACH_UNIT else responsible
+        for u in units:
+            if unit is None or u.pk == unit.pk:
+                add(u, sites.count(code, task_id, owners=frozenset({u.pk})))
+    elif unit is None:
+        if target.scope == Target.Scope.CITY and _city_wide(target):
+            add(None, sites.count(code, task_id, everyone=True))
+        else:
+            joint = target.scope == Target.Scope.CITY_DISTRICT
+            listed = frozenset(u.pk for u in target.units.all()) if joint else frozenset()
+            add(None, sites.count(code, task_id, owners=listed, city=True))
 
 
 def _row_maker(rows: list[TargetRow], target: Target, window: Window, expected: Decimal, *, past: bool):

@@ -49,14 +49,24 @@ def trends(
     with_metrics: bool = True,
 ) -> Trends:
     """Reporting and on-time rates and the common metrics' totals for every quarter that has started
-    (5 queries; 3 without metrics). Expected = as_of's responsibilities of active units.
+    (5 queries; 3 without metrics). Expected = as_of's responsibilities of active units. The 示范点 metrics
+    are left out: sites are counted in the register (the 八进 table and the site targets), and the units'
+    typed per-quarter numbers would say "本季度打造示范点18个" where the register names 3.
 
     Unlike ``completeness`` (which checks every report against the unit's tasks), reports are counted
     without joining responsibilities: services only create reports on tasks the unit carries, and the
     semi-join would cost a second pass over ~100,000 reports at province scale."""
     as_of = _today(as_of)
     periods = list(ReportingPeriod.objects.filter(campaign=campaign).as_of(as_of).order_by("year", "quarter"))
-    metrics = list(Metric.objects.filter(is_common=True).order_by("order", "id")) if with_metrics else []
+    metrics = (
+        list(
+            Metric.objects.filter(is_common=True)
+            .exclude(code__in=Metric.REGISTER_CODES)
+            .order_by("order", "id")
+        )
+        if with_metrics
+        else []
+    )
     resp_qs = Responsibility.objects.filter(task__campaign=campaign, unit__is_active=True)
     reports_qs = ProgressReport.objects.filter(period__in=periods, unit__is_active=True)
     values_qs = MetricValue.objects.filter(
@@ -76,7 +86,7 @@ def trends(
             submitted=Count("id", filter=Q(state=State.SUBMITTED)),
             approved=Count("id", filter=Q(state=State.APPROVED)),
             returned=Count("id", filter=Q(state=State.RETURNED)),
-            draft=Count("id", filter=Q(state=State.DRAFT)),
+            draft=Count("id", filter=Q(state__in=ProgressReport.UNSENT_STATES)),
             on_time=Count("id", filter=ProgressReport.ON_TIME),
         )
         .order_by()

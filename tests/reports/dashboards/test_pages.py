@@ -17,6 +17,7 @@ from reports.models import ProgressReport
 from tasks.models import Responsibility, Task
 from tests.campaign.test_decorators import assert_error_page
 from tests.factories import make_report
+from tests.reports.dashboards.world import site
 from units.models import Unit
 
 State = ProgressReport.State
@@ -174,13 +175,19 @@ def test_completeness_api_validates_filters(as_office, open_period):
 
 
 def test_targets_api_and_page_give_reported_against_promised_with_lights(as_office, plan, unit_b):
-    # given: 崆峒区 (task 22: ≥3 demonstration sites by the end of 2025) has 3 approved, 4 more unapproved
-    q1 = plan.periods.get(year=2024, quarter=1)
-    q2 = plan.periods.get(year=2024, quarter=2)
-    make_report(period=q1, unit=unit_b, task=22, state=State.APPROVED, metrics={"demo_sites": 2})
-    make_report(period=q2, unit=unit_b, task=22, state=State.APPROVED, metrics={"demo_sites": 1})
+    # given: 崆峒区 (task 22: ≥3 demonstration sites by the end of 2025) has 3 named in the register and 4
+    # more still 培育; a report's typed "示范点" number counts for nothing
+    task22 = Task.objects.get(campaign=plan, number=22)
+    for _ in range(3):
+        site(unit_b, task22)
+    for _ in range(4):
+        site(unit_b, task22, named_on=None)
     make_report(
-        period=plan.periods.get(year=2024, quarter=3), unit=unit_b, task=22, metrics={"demo_sites": 4}
+        period=plan.periods.get(year=2024, quarter=1),
+        unit=unit_b,
+        task=22,
+        state=State.APPROVED,
+        metrics={"demo_sites": 9},
     )
 
     with frozen(dt.date(2026, 1, 5)):

@@ -1,5 +1,5 @@
 """Target progress: sums over approved reports per scope, latest values, windows, lights at boundaries;
-the 八进 table."""
+the 示范点 targets and the 八进 table counted from the site register."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from reports.dashboards import selectors as sel
 from reports.models import ProgressReport
+from sites.models import Site
 from tasks.models import Target
-from tests.reports.dashboards.world import build_world, more_units, report, target
+from tests.reports.dashboards.world import build_world, metric, more_units, report, site, target
 
 State = ProgressReport.State
 Scope = Target.Scope
@@ -37,14 +38,14 @@ def rows_for(rows, t):
 
 
 def test_each_unit_target_sums_approved_values_of_that_unit_and_task_only(world):
-    # given: 甲县 and 乙县 each promise ≥3 demonstration sites under task 22 by 2025-12-31
-    t = target(world.t22, world.demo_sites, 3, Scope.EACH_UNIT, units=[world.county_c, world.county_d])
-    report(world.period(2024, 2), world.county_c, world.t22, State.APPROVED, values={world.demo_sites: 2})
-    report(world.period(2025, 1), world.county_c, world.t22, State.APPROVED, values={world.demo_sites: 1})
-    report(world.period(2025, 2), world.county_c, world.t22, State.SUBMITTED, values={world.demo_sites: 9})
-    report(world.period(2025, 3), world.county_c, world.t22, State.RETURNED, values={world.demo_sites: 9})
-    report(world.period(2025, 1), world.county_c, world.t1, State.APPROVED, values={world.demo_sites: 7})
-    report(world.period(2024, 3), world.county_d, world.t22, State.APPROVED, values={world.demo_sites: "1.5"})
+    # given: 甲县 and 乙县 each promise ≥3 宣讲 under task 22 by 2025-12-31
+    t = target(world.t22, world.lectures, 3, Scope.EACH_UNIT, units=[world.county_c, world.county_d])
+    report(world.period(2024, 2), world.county_c, world.t22, State.APPROVED, values={world.lectures: 2})
+    report(world.period(2025, 1), world.county_c, world.t22, State.APPROVED, values={world.lectures: 1})
+    report(world.period(2025, 2), world.county_c, world.t22, State.SUBMITTED, values={world.lectures: 9})
+    report(world.period(2025, 3), world.county_c, world.t22, State.RETURNED, values={world.lectures: 9})
+    report(world.period(2025, 1), world.county_c, world.t1, State.APPROVED, values={world.lectures: 7})
+    report(world.period(2024, 3), world.county_d, world.t22, State.APPROVED, values={world.lectures: "1.5"})
 
     rows = rows_for(sel.target_progress(world.campaign, as_of=AFTER_ALL), t)
 
@@ -73,10 +74,10 @@ def test_city_target_sums_department_and_other_units_reports_not_counties(world)
 
 
 def test_city_district_target_adds_the_listed_county_to_the_city(world):
-    t = target(world.t22, world.demo_sites, 5, Scope.CITY_DISTRICT, units=[world.county_c], label="市区联合")
-    report(world.period(2024, 1), world.dept_b, world.t22, State.APPROVED, values={world.demo_sites: 2})
-    report(world.period(2024, 2), world.county_c, world.t22, State.APPROVED, values={world.demo_sites: 3})
-    report(world.period(2024, 2), world.county_d, world.t22, State.APPROVED, values={world.demo_sites: 4})
+    t = target(world.t22, world.lectures, 5, Scope.CITY_DISTRICT, units=[world.county_c], label="市区联合")
+    report(world.period(2024, 1), world.dept_b, world.t22, State.APPROVED, values={world.lectures: 2})
+    report(world.period(2024, 2), world.county_c, world.t22, State.APPROVED, values={world.lectures: 3})
+    report(world.period(2024, 2), world.county_d, world.t22, State.APPROVED, values={world.lectures: 4})
 
     [row] = rows_for(sel.target_progress(world.campaign, as_of=AFTER_ALL), t)
 
@@ -145,12 +146,12 @@ def test_latest_metric_takes_the_last_approved_quarters_value_not_the_sum(world)
     ],
 )
 def test_by_date_light_turns_red_the_day_after_the_target_date(world, today, reported, light):
-    t = target(world.t22, world.demo_sites, 4, Scope.EACH_UNIT, units=[world.county_c])
+    t = target(world.t22, world.lectures, 4, Scope.EACH_UNIT, units=[world.county_c])
     if reported == 3:
         t.value = Decimal("3")
         t.save()
     report(
-        world.period(2024, 1), world.county_c, world.t22, State.APPROVED, values={world.demo_sites: reported}
+        world.period(2024, 1), world.county_c, world.t22, State.APPROVED, values={world.lectures: reported}
     )
 
     with frozen(today):
@@ -179,12 +180,71 @@ def test_per_year_light_turns_yellow_when_behind_the_linear_pace(world, today, r
     assert (row.light, row.expected) == (light, Decimal(expected))
 
 
-def test_eight_into_table_shows_reported_sites_against_the_plan_per_county_and_category(world):
+def test_site_targets_count_named_sites_in_the_register_not_report_numbers(world):
+    # given: 甲县 and 乙县 each promise ≥2 示范点 on task 22; the reports' "示范点" numbers are ignored
+    t = target(world.t22, world.demo_sites, 2, Scope.EACH_UNIT, units=[world.county_c, world.county_d])
+    report(world.period(2024, 2), world.county_c, world.t22, State.APPROVED, values={world.demo_sites: 9})
+    report(world.period(2024, 3), world.county_d, world.t22, State.APPROVED, values={world.demo_sites: 9})
+    site(world.county_c, world.t22, named_on=dt.date(2024, 6, 30))
+    site(world.county_c, world.t22, named_on=dt.date(2025, 3, 1))
+    site(world.county_c, world.t22, named_on=None)  # still 培育: not yet a 示范点
+    site(world.county_c, world.t1, named_on=dt.date(2024, 6, 30))  # another task
+    site(world.dept_b, world.t22, county=world.county_d)  # a department's site in 乙县: not 乙县's
+
+    def counted(as_of):
+        return [
+            (r.unit.code, r.reported, r.light)
+            for r in rows_for(sel.target_progress(world.campaign, as_of=as_of), t)
+        ]
+
+    assert counted(AFTER_ALL) == [("county-c", Decimal("2"), "green"), ("county-d", Decimal("0"), "red")]
+    # as of a day: the naming of 2025-03-01 had not happened by the end of 2024
+    assert counted(dt.date(2024, 12, 31))[0][:2] == ("county-c", Decimal("1"))
+
+
+def test_city_and_joint_site_targets_count_department_sites_and_the_listed_county(world):
+    city = target(world.t22, world.demo_sites, 1, Scope.CITY, label="市上")
+    joint = target(
+        world.t22, world.demo_sites, 3, Scope.CITY_DISTRICT, units=[world.county_c], label="市区联合"
+    )
+    site(world.dept_b, world.t22, county=world.county_c)
+    site(world.county_c, world.t22)
+    site(world.county_d, world.t22)
+
+    rows = sel.target_progress(world.campaign, as_of=AFTER_ALL)
+
+    assert [r.reported for r in rows_for(rows, city)] == [Decimal("1")]
+    assert [(r.reported, r.light) for r in rows_for(rows, joint)] == [(Decimal("2"), "red")]
+
+
+def test_provincial_and_city_tier_targets_count_the_whole_city_by_level_without_overlap(world):
+    # the plan: "到2025年底打造7个省级、20个市级互嵌式示范点" (scope 全市, on a task that is not 八进)
+    provincial = target(
+        world.t1, metric("sites_provincial", "省级互嵌式示范点", "个"), 2, Scope.CITY, label="全市"
+    )
+    city_tier = target(world.t1, metric("sites_city", "市级互嵌式示范点", "个"), 2, Scope.CITY, label="全市")
+    site(world.county_c, world.t22, level=Site.Level.PROVINCE)
+    site(world.dept_a, None, level=Site.Level.NATION, county=world.county_d)
+    site(world.county_d, world.t22, level=Site.Level.CITY)
+    site(world.county_d, world.t22, level=Site.Level.COUNTY)
+    site(world.county_c, world.t22, level=Site.Level.PROVINCE, named_on=None)  # 拟创建省级, not named
+
+    rows = sel.target_progress(world.campaign, as_of=AFTER_ALL)
+
+    assert [(r.reported, r.light) for r in rows_for(rows, provincial)] == [(Decimal("2"), "green")]
+    assert [(r.reported, r.light) for r in rows_for(rows, city_tier)] == [(Decimal("1"), "red")]
+
+
+def test_eight_into_table_shows_register_sites_against_the_plan_per_county_and_category(world):
     target(world.t22, world.demo_sites, 3, Scope.EACH_UNIT, units=[world.county_c, world.county_d])
     target(world.t22, world.demo_sites, 5, Scope.CITY_DISTRICT, units=[world.county_c], label="市区联合")
-    report(world.period(2024, 1), world.dept_b, world.t22, State.APPROVED, values={world.demo_sites: 2})
-    report(world.period(2024, 2), world.county_c, world.t22, State.APPROVED, values={world.demo_sites: 3})
-    report(world.period(2024, 3), world.county_d, world.t22, State.SUBMITTED, values={world.demo_sites: 8})
+    for _ in range(2):
+        site(world.dept_b, world.t22, county=world.county_d)
+    for _ in range(3):
+        site(world.county_c, world.t22)
+    for _ in range(8):
+        site(world.county_d, world.t22, named_on=None)  # 培育 only
+    report(world.period(2024, 3), world.county_d, world.t22, State.APPROVED, values={world.demo_sites: 8})
 
     table = sel.eight_into_table(world.campaign, as_of=AFTER_ALL)
 
@@ -203,8 +263,22 @@ def test_eight_into_table_shows_reported_sites_against_the_plan_per_county_and_c
     assert (total.reported, total.planned) == (Decimal("5"), Decimal("11"))
 
 
+def test_each_eight_into_cell_equals_the_target_row_next_to_it(world):
+    target(world.t22, world.demo_sites, 2, Scope.EACH_UNIT, units=[world.county_c, world.county_d])
+    site(world.county_c, world.t22)
+    site(world.county_d, world.t22, named_on=dt.date(2025, 5, 1))
+
+    for as_of in (dt.date(2024, 12, 31), AFTER_ALL):
+        rows = sel.target_progress(world.campaign, as_of=as_of)
+        table = sel.eight_into_table(world.campaign, as_of=as_of, target_rows=rows)
+        by_unit = {r.unit.pk: r.reported for r in rows if r.unit}
+        for row in table.rows[1:]:
+            assert row.cells[0].reported == by_unit[row.unit.pk]
+
+
 def test_target_progress_and_eight_into_table_run_in_a_fixed_number_of_queries(world):
     target(world.t22, world.demo_sites, 3, Scope.EACH_UNIT, units=[world.county_c, world.county_d])
+    target(world.t22, world.demo_sites, 3, Scope.CITY, label="市上")
     target(world.t1, world.meetings, 2, Scope.EACH_RESPONSIBLE, period_kind="per_year")
     target(world.t1, world.meetings, 9, Scope.CITY)
     more_units(world, 3)
@@ -216,18 +290,22 @@ def test_target_progress_and_eight_into_table_run_in_a_fixed_number_of_queries(w
 
     small = count(lambda: sel.target_progress(world.campaign, as_of=AFTER_ALL))
     small_eight = count(lambda: sel.eight_into_table(world.campaign, as_of=AFTER_ALL))
+    rows = sel.target_progress(world.campaign, as_of=AFTER_ALL)
+    reused = count(lambda: sel.eight_into_table(world.campaign, as_of=AFTER_ALL, target_rows=rows))
     more_units(world, 40, start=3)
     large = count(lambda: sel.target_progress(world.campaign, as_of=AFTER_ALL))
     large_eight = count(lambda: sel.eight_into_table(world.campaign, as_of=AFTER_ALL))
 
-    assert small == large == 5
-    assert small_eight == large_eight == 2 + 5  # categories, county-level units; target_progress
+    assert small == large == 5 + 1  # periods, targets, their units, responsibilities, sums; the register
+    assert small_eight == large_eight == 2 + 6  # categories, county-level units; target_progress
+    assert reused == 2  # the register is read once per page: the table reuses target_progress's tally
 
 
 def test_eight_into_table_counts_sites_even_where_the_plan_sets_no_number(world):
-    # given: no 示范点 target at all, so the table reads the values itself
-    report(world.period(2024, 1), world.county_d, world.t22, State.APPROVED, values={world.demo_sites: 4})
-    report(world.period(2024, 2), world.dept_a, world.t22, State.APPROVED, values={world.demo_sites: 1})
+    # given: no 示范点 target at all, so the table reads the register itself
+    for _ in range(4):
+        site(world.county_d, world.t22)
+    site(world.dept_a, world.t22, county=world.county_c)
 
     table = sel.eight_into_table(world.campaign, as_of=AFTER_ALL)
 

@@ -28,11 +28,11 @@ def world():
 
 def test_trends_give_reporting_and_on_time_rates_and_approved_metric_totals_per_quarter(world):
     q1, q2 = world.period(2025, 1), world.period(2025, 2)
-    report(q1, world.dept_a, world.t1, State.APPROVED, values={world.demo_sites: 2})
+    report(q1, world.dept_a, world.t1, State.APPROVED, values={world.lectures: 2})
     report(q1, world.dept_a, world.t2, State.SUBMITTED, first_submitted_at=local(dt.date(2025, 4, 11)))
-    report(q1, world.county_c, world.t22, State.RETURNED, values={world.demo_sites: 5})
-    report(q2, world.county_d, world.t22, State.APPROVED, values={world.demo_sites: 1})
-    report(q2, world.county_c, world.t22, State.SUBMITTED, values={world.demo_sites: 4})
+    report(q1, world.county_c, world.t22, State.RETURNED, values={world.lectures: 5})
+    report(q2, world.county_d, world.t22, State.APPROVED, values={world.lectures: 1})
+    report(q2, world.county_c, world.t22, State.SUBMITTED, values={world.lectures: 4})
 
     data = sel.trends(world.campaign, as_of=dt.date(2025, 7, 15))
 
@@ -51,22 +51,24 @@ def test_trends_give_reporting_and_on_time_rates_and_approved_metric_totals_per_
     )
     assert (first.rate, first.on_time_rate) == (2 / 8, 1 / 8)
     assert (second.tally.reported, second.tally.on_time) == (2, 2)
-    assert first.metrics["demo_sites"] == Decimal("2")  # the returned report's 5 is not approved
-    assert second.metrics["demo_sites"] == Decimal("1")
+    assert first.metrics["lectures"] == Decimal("2")  # the returned report's 5 is not approved
+    assert second.metrics["lectures"] == Decimal("1")
     assert by_label["2025年第三季度"].tally.reported == 0
     assert "2025年第四季度" not in by_label  # not started on 2025-07-15
+    # 示范点 are counted in the register, never as the quarters' typed numbers
+    assert "demo_sites" not in {m.code for m in data.metrics}
 
 
 def test_trends_filtered_by_kind(world):
     q1 = world.period(2025, 1)
-    report(q1, world.dept_a, world.t1, State.APPROVED, values={world.demo_sites: 2})
-    report(q1, world.county_c, world.t1, State.APPROVED, values={world.demo_sites: 3})
+    report(q1, world.dept_a, world.t1, State.APPROVED, values={world.lectures: 2})
+    report(q1, world.county_c, world.t1, State.APPROVED, values={world.lectures: 3})
 
     data = sel.trends(world.campaign, kind="county", as_of=dt.date(2025, 5, 1))
 
     point = next(p for p in data.points if p.period == q1)
     assert (point.tally.expected, point.tally.reported) == (4, 1)
-    assert point.metrics["demo_sites"] == Decimal("3")
+    assert point.metrics["lectures"] == Decimal("3")
 
 
 def test_unit_record_lists_periods_returned_reports_and_the_units_targets(world):
@@ -124,14 +126,14 @@ def texts(root: ET.Element) -> list[str]:
 
 def test_charts_are_standalone_svg_with_chinese_labels_and_shapes_as_well_as_colours(world):
     q1 = world.period(2025, 1)
-    report(q1, world.dept_a, world.t1, State.APPROVED, values={world.demo_sites: 2})
+    report(q1, world.dept_a, world.t1, State.APPROVED, values={world.lectures: 2})
     report(q1, world.county_c, world.t22, State.RETURNED)
     target(world.t22, world.demo_sites, 3, Target.Scope.EACH_UNIT, units=[world.county_c], label="甲县")
 
     trend = parse(charts.reporting_rate_trend_svg(world.campaign))
     completeness = parse(charts.period_completeness_svg(q1))
     progress = parse(charts.target_progress_svg(world.campaign, as_of=dt.date(2026, 1, 5)))
-    metric = parse(charts.metric_trend_svg(world.campaign, "demo_sites"))
+    metric = parse(charts.metric_trend_svg(world.campaign, "lectures"))
 
     assert {"报送率", "按时报送率", "2025年", "第一季度"} <= set(texts(trend))
     # the two series differ by marker shape and line style, not only colour
@@ -143,7 +145,7 @@ def test_charts_are_standalone_svg_with_chinese_labels_and_shapes_as_well_as_col
     assert any(t.startswith("任务22 甲县 示范点") for t in labels)
     assert "逾期" in labels and any("■1" in t for t in labels)  # the red light is a square and a label
     assert progress.findall(f".//{SVG}rect[@fill='#D55E00']")
-    assert "示范点（个）" in texts(metric)
+    assert "宣讲/讲座（场次）" in texts(metric)
 
 
 def test_charts_say_so_when_there_is_nothing_to_draw(world):

@@ -17,10 +17,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from campaign.models import Campaign, Phase, ReportingPeriod
 from reports.models import MetricValue, ProgressReport
+from sites.models import Site, SiteNaming
 from tasks.models import Metric, Responsibility, Section, Target, Task
 from units.models import Unit
 
@@ -42,6 +44,7 @@ class World:
     demo_sites: Metric
     meetings: Metric
     staff: Metric
+    lectures: Metric
 
     def period(self, year: int, quarter: int) -> ReportingPeriod:
         return ReportingPeriod.objects.get(campaign=self.campaign, year=year, quarter=quarter)
@@ -139,6 +142,7 @@ def build_world() -> World:
         demo_sites=metric("demo_sites", "示范点", "个"),
         meetings=metric("meetings", "研究民族工作会议", "次"),
         staff=metric("staff", "专职人员", "人", Metric.Aggregation.LATEST),
+        lectures=metric("lectures", "宣讲/讲座", "场次"),
     )
 
 
@@ -192,8 +196,48 @@ def target(
     return made
 
 
+def site(
+    owner: Unit,
+    task: Task | None,
+    *,
+    named_on: dt.date | None = dt.date(2024, 6, 30),
+    level: str = Site.Level.COUNTY,
+    county: Unit | None = None,
+    created: dt.date = dt.date(2024, 1, 10),
+    name: str = "",
+) -> Site:
+    """A register site of ``owner`` serving ``task``, created on ``created``; named at ``level`` on
+    ``named_on`` by an approved naming (``None``: still 培育)."""
+    county = county or (
+        owner if owner.is_county_level else Unit.objects.filter(kind=Unit.Kind.COUNTY).first()
+    )
+    made = Site.objects.create(
+        name=name or f"{owner.name}示范点{Site.objects.count() + 1}",
+        category=Site.Category.TOWNSHIP,
+        owner=owner,
+        county=county,
+        task=task,
+        level=level,
+        created_at=local(created),
+    )
+    if named_on is not None:
+        naming = SiteNaming(
+            site=made,
+            level=level,
+            named_on=named_on,
+            document_name="命名.pdf",
+            state=SiteNaming.State.APPROVED,
+        )
+        naming.document.save("naming.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+        naming.save()
+        made.status, made.named_on = Site.Status.NAMED, named_on
+        made.save()
+    return made
+
+
 def more_units(world: World, n: int, *, start: int = 0) -> list[Unit]:
-    """``n`` more units, each carrying task 1 and 22 with a report in 2025 Q1 (for query-count tests)."""
+    """``n`` more units, each carrying task 1 and 22 with a report in 2025 Q1 and a named site on task 22
+    (for query-count tests)."""
     period = world.period(2025, 1)
     made = []
     for i in range(start, start + n):
@@ -202,6 +246,7 @@ def more_units(world: World, n: int, *, start: int = 0) -> list[Unit]:
         for task in (world.t1, world.t22):
             Responsibility.objects.create(task=task, unit=unit, role="co", order=50 + i)
         report(period, unit, world.t1, State.APPROVED, values={world.meetings: 1})
-        report(period, unit, world.t22, State.APPROVED, values={world.demo_sites: 1})
+        report(period, unit, world.t22, State.APPROVED, values={world.lectures: 1})
+        site(unit, world.t22, county=world.county_c)
         made.append(unit)
     return made
