@@ -98,15 +98,11 @@ COMMON_RANGES = {
 PUBLICITY_SHARE = {Responsibility.Role.LEAD: 0.6, Responsibility.Role.CO: 0.35}
 FUNDING_SHARE = 0.12  # most reports carry no money; county-level units sometimes spend on a site or event
 
-DEMO_SITES = "demo_sites"
-# Every by-date number of the plan (the 八进 示范点 per county and category, "到2025年底"; the city's 7
-# provincial and 20 city-level 互嵌式 sites) is what the units build over the plan period: a reliable unit
-# about the plan's number, now and then one more (the plan's per-category numbers for tasks 22–29 add up
-# to 18–26 sites per county, so the city opens some 60–70 sites a year), a weak one often falls short.
-# The campaign's first quarter (宣传动员) and the next one see few sites; most open in 2024–2025.
+# Every by-date number of the plan is what the units reach over the plan period: a reliable unit about the
+# plan's number, now and then one more, a weak one often falls short. The campaign's first quarter (宣传动员)
+# and the next one see little; most comes in 2024–2025. (示范点 are not typed figures: sites/demo.py seeds
+# the register.)
 FIRST_QUARTERS_WEIGHT = (0.3, 0.6)
-SITES_OTHER = (1, 2)  # a county-level unit the plan names no number for (the park)
-SITE_AFTER_PLAN_SHARE = 0.35  # after the plan period a county opens one more site in about a third of years
 # A 市区联合 number (the city's departments together with named counties): the named counties build this
 # share of it, the task's departments the rest.
 CITY_DISTRICT_COUNTY_SHARE = 0.5
@@ -477,38 +473,6 @@ class FigurePlan:
             reached = city_number + _poisson(rng, city_number * ABOVE_BY_DATE)
             self._place(rng, slots, target.metric_id, reached)
 
-    def add_site_extras(self, targets: list[Target], metric: Metric) -> None:
-        """示范点 beyond the plan's numbers: a county-level unit the plan names no number for (the park)
-        opens one or two over the plan period; after it, a county opens one more in about a third of
-        years, in the categories the plan gives it most to do."""
-        numbers: dict[int, dict[int, float]] = defaultdict(dict)  # unit id → task id → its number
-        for target in targets:
-            for u in target.units.all():
-                if u.pk in self.units:
-                    numbers[u.pk][target.task_id] = max(
-                        numbers[u.pk].get(target.task_id, 0.0), float(target.value)
-                    )
-        site_tasks = sorted({t.task_id for t in targets})
-        for unit_id, unit in sorted(self.units.items()):
-            if not unit.is_county_level:
-                continue
-            carried = [t for t in site_tasks if self._carries(unit_id, t)]
-            if not carried:
-                continue
-            if unit_id not in numbers:
-                rng = random.Random(f"demo:sites:{unit.code}")
-                slots = [s for t in carried for s in self._plan_slots(unit_id, t)]
-                self._place(rng, slots, metric.pk, rng.randint(*SITES_OTHER))
-                continue
-            by_task = [(t, numbers[unit_id].get(t, 0.0)) for t in carried]
-            by_task = [(t, w) for t, w in by_task if w > 0]
-            for year in range(self.end_year + 1, self.last_year + 1):
-                yrng = random.Random(f"demo:sites:{unit.code}:{year}")
-                if by_task and yrng.random() < SITE_AFTER_PLAN_SHARE:
-                    task_id = _pick_weighted(yrng, [t for t, _ in by_task], [w for _, w in by_task])
-                    slots = [((year, q, unit_id, task_id), 1.0) for q in range(1, 5)]
-                    self._place(yrng, slots, metric.pk, 1)
-
     def add_paced(self, target: Target) -> None:
         """A per-year or per-semester number ("每年不少于2次", "每学期1次") for every unit responsible for
         the task, in every year from the campaign's first to the current one (the city keeps its
@@ -626,12 +590,15 @@ def populate_demo_reports(
         ProgressReport.objects.filter(period__in=periods).values_list("period_id", "unit_id", "task_id")
     )
     common = {m.code: m for m in Metric.objects.filter(is_common=True)}
-    targets = list(
-        Target.objects.filter(task__campaign=campaign)
+    # 示范点 are not typed into reports (sites/demo.py seeds the register): only the other targets' figures.
+    targets = [
+        t
+        for t in Target.objects.filter(task__campaign=campaign)
         .select_related("task", "metric")
         .prefetch_related("units")
         .order_by("task__number", "order")
-    )
+        if not t.metric.is_counted_from_register
+    ]
     fates = Fates(
         periods=list(ReportingPeriod.objects.filter(campaign=campaign)),
         units=units,
@@ -659,11 +626,6 @@ def populate_demo_reports(
             continue
         if target.metric not in kept:
             kept.append(target.metric)
-    demo_targets = [
-        t for t in targets if t.metric.code == DEMO_SITES and t.period_kind == Target.PeriodKind.BY_DATE
-    ]
-    if demo_targets:
-        plan.add_site_extras(demo_targets, demo_targets[0].metric)
 
     liaisons = dict(
         Membership.objects.filter(role=Membership.Role.LIAISON, is_active=True)

@@ -21,7 +21,7 @@ from campaign.models import Campaign, ReportingPeriod
 from campaign.services import period_ensure_current
 from reports.dashboards.selectors import target_progress
 from reports.models import MetricValue, ProgressReport, ReportEvent
-from tasks.models import Responsibility, Target
+from tasks.models import Metric, Responsibility, Target
 from units.models import Unit
 
 S = ProgressReport.State
@@ -225,38 +225,36 @@ def test_the_open_quarter_has_only_begun(demo):
 
 
 @pytest.mark.django_db
-def test_demo_sites_are_counted_in_tens_for_the_city_and_a_handful_per_county(demo):
-    sites = MetricValue.objects.filter(metric__code="demo_sites")
-    city_2025 = sites.filter(report__period__year=2025).aggregate(total=Sum("value"))["total"]
-    per_county = dict(
-        sites.filter(report__unit__kind__in=["county", "park"])
-        .values_list("report__unit__code")
-        .annotate(total=Sum("value"))
-        .order_by()
-    )
-    counties = Unit.objects.filter(kind="county").values_list("code", flat=True)
+def test_demo_sites_are_a_register_of_places_a_handful_per_county(demo):
+    from sites.models import Site
+    from sites.selectors import sites_as_of
 
-    # The plan's numbers for tasks 22–29 add up to 18–26 sites per county by the end of 2025, some 170
-    # for the city over ten quarters: tens a year, not hundreds.
-    assert 30 <= city_2025 < 100
-    assert max(per_county.values()) <= 30
-    assert all(per_county.get(code, 0) >= 5 for code in counties)  # "各县示范点不少于5个", even the weak one
-    assert 18 <= sorted(per_county[code] for code in counties)[len(counties) // 2] <= 28
-    assert set(sites.filter(value__gt=0).values_list("report__task__number", flat=True)) <= set(range(22, 30))
-    assert sites.filter(value__gt=1).count() <= 3  # one new site at a time, hardly ever two
+    end_2025 = dt.date(2025, 12, 31)
+    named = sites_as_of(end_2025, status=Site.Status.NAMED)
+    per_county = Counter(named.filter(county__kind="county").values_list("county__code", flat=True))
+    counties = list(Unit.objects.filter(kind="county").values_list("code", flat=True))
+
+    # Sites are places in the register, not numbers typed into reports (which would count a site once per
+    # unit and once per quarter).
+    assert not MetricValue.objects.filter(metric__code__in=Metric.REGISTER_CODES).exists()
+    # "各县(市、区)示范点不少于5个": most counties reach it, the demo's weak county about half.
+    assert sorted(per_county[c] for c in counties)[len(counties) // 2] >= 5
+    assert min(per_county[c] for c in counties) >= 2
+    # The plan's numbers for tasks 22–29 add up to 18–26 sites per county by the end of 2025: some 170.
+    assert 100 <= named.count() <= 250
+    assert set(named.exclude(task=None).values_list("task__number", flat=True)) <= set(range(22, 30))
 
 
 @pytest.mark.django_db
-def test_demo_sites_open_over_the_campaign_most_in_2024_and_2025(demo):
-    per_year = dict(
-        MetricValue.objects.filter(metric__code="demo_sites")
-        .values_list("report__period__year")
-        .annotate(total=Sum("value"))
-        .order_by()
+def test_demo_sites_are_named_over_the_campaign_most_in_2024_and_2025(demo):
+    from sites.models import SiteNaming
+
+    per_year = Counter(
+        SiteNaming.objects.filter(state=SiteNaming.State.APPROVED).values_list("named_on__year", flat=True)
     )
 
-    assert 0 < per_year[2023] < min(per_year[2024], per_year[2025])  # the first half-year is the start
-    assert per_year.get(2026, 0) < per_year[2025] / 4  # after the plan a few more, not the plan's pace
+    assert per_year[2024] + per_year[2025] > per_year[2023]
+    assert max(per_year) <= NOW.year  # nothing named in the future
 
 
 @pytest.mark.django_db
@@ -284,9 +282,12 @@ def test_other_figures_are_on_the_scale_of_the_plans_targets(demo):
             t=Sum("value")
         )["t"]
 
+    from sites.models import Site
+    from sites.selectors import sites_as_of
+
     provincial = Target.objects.get(metric__code="sites_provincial").value  # 7 by the end of 2025
     city_level = Target.objects.get(metric__code="sites_city").value  # 20 by the end of 2025
-    plan_years = (2023, 2024, 2025)
+    named = sites_as_of(dt.date(2025, 12, 31), status=Site.Status.NAMED)
 
     assert (
         MetricValue.objects.filter(
@@ -294,8 +295,8 @@ def test_other_figures_are_on_the_scale_of_the_plans_targets(demo):
         ).count()
         == 0
     )
-    assert abs(sum(total("sites_provincial", y) for y in plan_years) - provincial) <= 2
-    assert abs(sum(total("sites_city", y) for y in plan_years) - city_level) <= 4
+    assert abs(named.filter(level_on__in=["province", "nation"]).count() - provincial) <= 2
+    assert abs(named.filter(level_on="city").count() - city_level) <= 4
     assert Decimal(20_000) < total("materials", 2025) < Decimal(200_000)
     assert Decimal(10_000) < total("participants", 2025) < Decimal(150_000)
     assert Decimal(200) < total("funding", 2025) < Decimal(3_000)  # 万元
