@@ -109,10 +109,14 @@ class SiteViewSet(
             as_of = dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None
         except ValueError as exc:
             raise DRFValidationError({"as_of": "日期格式应为 YYYY-MM-DD，如 2025-12-31。"}) from exc
+        if as_of is not None and not dt.date(1900, 1, 1) <= as_of <= dt.date(2100, 12, 31):
+            raise DRFValidationError({"as_of": "日期应在1900年至2100年之间，如 2025-12-31。"})
         filters = {}
         for key in ("unit", "county"):
-            if params.get(key):
-                filters[key] = Unit.objects.filter(pk=params[key]).first() or Unit(pk=0)
+            if raw := params.get(key):
+                if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+                    raise DRFValidationError({key: "应为单位编号（正整数）。"})
+                filters[key] = Unit.objects.filter(pk=int(raw)).first() or Unit(pk=0)
         for key in ("category", "level", "status"):
             if params.get(key):
                 filters[key] = params[key]

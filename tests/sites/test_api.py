@@ -128,3 +128,21 @@ def test_status_and_naming_date_cannot_be_written_through_the_api(kongtong_site,
 def test_a_bad_as_of_is_a_400_in_chinese(kongtong_site, as_office):
     response = as_office.get("/api/v1/sites/", {"as_of": "2025-13-01"})
     assert response.status_code == 400 and "YYYY-MM-DD" in str(response.json())
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("as_of=9999-12-31", "as_of"),
+        ("as_of=0040-12-20", "as_of"),
+        ("unit=FJ", "unit"),
+        ("county=-5", "county"),
+    ],
+)
+def test_out_of_range_filters_are_a_clear_400_not_a_server_error(api_client, office_user, query, field):
+    api_client.force_authenticate(office_user)
+
+    response = api_client.get(f"/api/v1/sites/?{query}")
+
+    assert response.status_code == 400
+    assert field in response.json()
