@@ -297,8 +297,8 @@ def test_compose_services_start_natively_and_serve_login_report_approval_and_a_c
         home = browser.request("GET", login.headers["Location"])
         assert home.status_code == 200 and "民族团结进步示范市创建工作平台" in home.text
 
-        # A liaison files and submits a report through the API; the office approves it (token clients,
-        # no session cookies).
+        # A liaison files and submits a report through the API, the unit's leader signs it off, and the office
+        # approves it (token clients, no session cookies).
         browser = Browser(shape.port)
 
         def token_for(username: str) -> str:
@@ -330,6 +330,12 @@ def test_compose_services_start_natively_and_serve_login_report_approval_and_a_c
             json={"version": report["version"]},
         )
         assert submitted.status_code == 200, shape.log("web")
+        # 市委宣传部 sends its reports to its 分管领导 first (the demo turns that on): the leader signs off.
+        assert submitted.json()["state"] == "awaiting_signoff", submitted.text
+        signed = api(
+            browser, "POST", f"/api/v1/reports/{report['id']}/signoff/", token_for("xuanchuanbu-leader")
+        )
+        assert signed.status_code == 200 and signed.json()["state"] == "submitted", signed.text
         approved = api(
             browser, "POST", f"/api/v1/reports/{report['id']}/approve/", office, json={"comment": "同意"}
         )
