@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "notifications",
     "reports.compilations",
     "sites",
+    "assessment",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+import assessment.api
 import campaign.api_views
 import notifications.api
 import reports.api
@@ -33,6 +34,7 @@ API_MODULES = [
     reports.compilations.api,
     notifications.api,
     sites.api,
+    assessment.api,
 ]
 api_extra: list = []
 for module in API_MODULES:
@@ -80,6 +82,7 @@ urlpatterns = [
     path("compilations/", include("reports.compilations.urls")),
     path("notifications/", include("notifications.urls")),
     path("sites/", include("sites.urls")),
+    path("assessment/", include("assessment.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_token, name="api-token"),
     path("api/v1/", include(api_extra)),
