@@ -15,6 +15,7 @@ NAV = [
     ("示范点", "sites:list", "all"),
     ("汇编下载", "compilations:list", "all"),
     ("逾期通报", "notifications:bulletin", "office"),
+    ("测评申报", "assessment:systems", "leadership"),
     ("方案管理", "plan_import:plans", "leadership"),
 ]
 

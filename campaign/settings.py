@@ -330,6 +330,10 @@ JSON 请求体必须是一个对象（`{{…}}`）；`null`、数字、字符串
             "name": "示范点",
             "description": "示范点台账：按单位、县区、类别、级别、状态和日期查询，本单位联络员添加和修改。",
         },
+        {
+            "name": "测评与申报",
+            "description": "测评指标体系、指标与任务的对应和创建办的自评得分（只读，仅创建办和领导）。",
+        },
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,12 +1,15 @@
 """API of compiled documents: ask for one, follow its progress, list, retry.
 
-``POST /api/v1/compilations/`` {"kind", "format", "period"|"year"|"unit"|"task"} → 201 {id, state, …}
+``POST /api/v1/compilations/`` {"kind", "format", "period"|"year"|"unit"|"task"} → 201 {id, state, …}; a kind
+registered by another app (``kinds.py``) takes its own parameter: {"kind": "dossier", "format": "pdf"|"zip",
+"system": ID}.
 ``GET /api/v1/compilations/{id}/`` → state, progress, stage and ``download_url`` once done.
 """
 
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.functional import lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -16,13 +19,19 @@ from rest_framework.response import Response
 from campaign.api import choices_text
 from campaign.errors import DomainError
 
-from . import selectors
+from . import kinds, selectors
 from . import services as service
 from .models import Compilation
 
 
 class CompilationSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True, help_text="汇编类型")
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    subject_id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="范围对象编号：申报材料（dossier）为指标体系 id，其他类型为空",
+    )
     format_label = serializers.CharField(source="get_format_display", read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     scope_label = serializers.CharField(read_only=True)
@@ -43,6 +52,7 @@ class CompilationSerializer(serializers.ModelSerializer):
             "unit",
             "task",
             "with_appendix",
+            "subject_id",
             "scope_label",
             "title",
             "state",
@@ -81,7 +91,7 @@ class CompilationRequestSerializer(serializers.Serializer):
 
     # Shapes only; the service checks kind, format, scope and permission and words the errors.
 
-    kind = serializers.CharField(help_text=f"汇编类型：{choices_text(Compilation.Kind.choices)}")
+    kind = serializers.CharField(help_text="汇编类型")
     format = serializers.CharField(help_text=f"文件格式：{choices_text(Compilation.Format.choices)}")
     period = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="报告期编号")
     year = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="年度，如 2024")
@@ -94,6 +104,20 @@ class CompilationRequestSerializer(serializers.Serializer):
         default=False,
         help_text="附录：各单位报告全文（季度汇总、单位报告、任务报告的 PDF/Word；其他类型忽略）",
     )
+
+    def get_fields(self):
+        """The registered kinds' scope parameters (``system``) join the fields: they are known only once the
+        apps are ready, and the schema docs list them too."""
+        fields = super().get_fields()
+        fields["kind"].help_text = f"汇编类型：{choices_text(kinds.kind_choices())}"
+        for extra in kinds.extra():
+            fields[extra.scope] = serializers.CharField(
+                required=False,
+                allow_null=True,
+                allow_blank=True,
+                help_text=f"{extra.scope_label}编号（{extra.label}必填，其他类型不用）",
+            )
+        return fields
 
     def to_internal_value(self, data):
         missing = [name for name in ("kind", "format") if data.get(name) in (None, "")]
@@ -109,6 +133,24 @@ class CompilationRequestSerializer(serializers.Serializer):
         )
 
 
+def _request_description() -> str:
+    """The request's docs, with the registered kinds (known once the apps are ready) in them."""
+    built_in = "、".join(str(label) for label in Compilation.Kind.labels)
+    extras = "".join(
+        f"`{k.value}`（{k.label}）须给出 `{k.scope}`（{k.scope_label} id），格式为 "
+        f"{'或'.join(f'`{f}`' for f in k.formats)}。{k.api_help}"
+        for k in kinds.extra()
+    )
+    return (
+        f"`kind` 为汇编类型（{choices_text(kinds.kind_choices())}），`format` 为文件格式"
+        f"（{choices_text(Compilation.Format.choices)}）。{built_in}可用 `pdf`、`xlsx` 或 `docx`，再按类型给出范围："
+        f"{'；'.join(str(text) for text in service.KIND_HELP.values())}。{extras}"
+        "文件在后台生成：返回 201 和新记录；同样的文件已在排队或生成中时返回 200 和那条记录。"
+        "之后用 `GET /api/v1/compilations/{id}/` 查看进度，完成后从 `download_url` 下载。"
+        "请求有误（类型、格式或范围不对，所选对象不存在）返回 400 和中文说明，无权申请返回 403。"
+    )
+
+
 @extend_schema(tags=["汇编文件"])
 @extend_schema_view(
     list=extend_schema(
@@ -118,12 +160,7 @@ class CompilationRequestSerializer(serializers.Serializer):
             f"`state`：{choices_text(Compilation.State.choices)}；完成后 `download_url` 为下载地址。"
         ),
         parameters=[
-            OpenApiParameter(
-                "kind",
-                OpenApiTypes.STR,
-                enum=Compilation.Kind.values,
-                description=f"汇编类型：{choices_text(Compilation.Kind.choices)}",
-            ),
+            OpenApiParameter("kind", OpenApiTypes.STR, description="汇编类型，见 `POST` 的说明"),
             OpenApiParameter(
                 "format",
                 OpenApiTypes.STR,
@@ -145,6 +182,9 @@ class CompilationRequestSerializer(serializers.Serializer):
             OpenApiParameter("unit", OpenApiTypes.INT, description="单位 id"),
             OpenApiParameter("task", OpenApiTypes.INT, description="任务 id"),
             OpenApiParameter("year", OpenApiTypes.INT, description="年度，如 2025"),
+            OpenApiParameter(
+                "subject_id", OpenApiTypes.INT, description="范围对象编号（申报材料为指标体系 id）"
+            ),
         ],
     ),
     retrieve=extend_schema(
@@ -159,10 +199,25 @@ class CompilationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     serializer_class = CompilationSerializer
-    filterset_fields = ["kind", "format", "state", "automatic", "period", "unit", "task", "year"]
+    filterset_fields = [
+        "kind",
+        "format",
+        "state",
+        "automatic",
+        "period",
+        "unit",
+        "task",
+        "year",
+        "subject_id",
+    ]
 
     def get_queryset(self):
         return selectors.compilations_visible_to(self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        kinds.subject_labels(page if page is not None else [])  # scope labels of a page in one query per kind
+        return page
 
     def retrieve(self, request, *args, **kwargs):
         # A row whose in-process build died is shown failed here too, as on the progress page.
@@ -171,13 +226,7 @@ class CompilationViewSet(
 
     @extend_schema(
         summary="申请生成汇编文件",
-        description=(
-            f"`kind` 为汇编类型（{choices_text(Compilation.Kind.choices)}），`format` 为文件格式"
-            f"（{choices_text(Compilation.Format.choices)}），再按类型给出范围："
-            f"{'；'.join(str(text) for text in service.KIND_HELP.values())}。"
-            "文件在后台生成：返回 201 和新记录；同样的文件已在排队或生成中时返回 200 和那条记录。"
-            "之后用 `GET /api/v1/compilations/{id}/` 查看进度，完成后从 `download_url` 下载。"
-        ),
+        description=lazy(lambda: _request_description(), str)(),
         request=CompilationRequestSerializer,
         responses={201: CompilationSerializer, 200: CompilationSerializer},
     )
@@ -193,6 +242,7 @@ class CompilationViewSet(
             unit=values.get("unit") or None,
             task=values.get("task") or None,
             with_appendix=values.get("with_appendix", False),
+            extra_scope={name: values.get(name) for name in service.scope_params()},
             by=request.user,
         )
         body = CompilationSerializer(compilation, context=self.get_serializer_context()).data
@@ -201,7 +251,7 @@ class CompilationViewSet(
     @extend_schema(
         summary="下载汇编文件",
         description=(
-            "下载已生成的文件（PDF、Excel 或 Word），可用申请时的同一令牌。"
+            "下载已生成的文件（PDF、Excel、Word 或 ZIP），可用申请时的同一令牌。"
             "尚未生成完成时返回 409，文件已过保存期限被清理时返回 410，请重新生成。"
         ),
         responses={(200, "application/octet-stream"): bytes},

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import kinds
+
 
 class Compilation(models.Model):
     """A compiled document built by a background job; its progress lives here, not in Celery.
@@ -24,6 +26,7 @@ class Compilation(models.Model):
         PDF = "pdf", "PDF"
         XLSX = "xlsx", "Excel"
         DOCX = "docx", "Word"
+        ZIP = "zip", _("ZIP 压缩包")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("排队中")
@@ -32,14 +35,18 @@ class Compilation(models.Model):
         FAILED = "failed", _("失败")
 
     FINISHED_STATES = {State.DONE, State.FAILED}
-    EXTENSIONS = {"pdf": "pdf", "xlsx": "xlsx", "docx": "docx"}
+    EXTENSIONS = {"pdf": "pdf", "xlsx": "xlsx", "docx": "docx", "zip": "zip"}
     CONTENT_TYPES = {
         "pdf": "application/pdf",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "zip": "application/zip",
     }
+    # The formats of the built-in kinds; a registered kind (``kinds.py``) lists its own.
+    BUILT_IN_FORMATS = ("pdf", "xlsx", "docx")
 
-    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    # Built-in kinds and the ones other apps register (``kinds.py``), e.g. the 申报 dossier.
+    kind = models.CharField(_("类型"), max_length=20, choices=kinds.kind_choices)
     format = models.CharField(_("格式"), max_length=10, choices=Format.choices)
     campaign = models.ForeignKey(
         "campaign.Campaign",
@@ -74,6 +81,9 @@ class Compilation(models.Model):
         on_delete=models.CASCADE,
         related_name="compilations",
     )
+    # What a registered kind covers (the dossier's indicator system), by id: ``reports`` knows no model of the
+    # app that registered it. Part of the identity of a request, like period, unit and task.
+    subject_id = models.PositiveBigIntegerField(_("范围对象编号"), null=True, blank=True, db_index=True)
     # The units' reports in full, as an appendix after the summary (quarterly, unit and task documents):
     # part of what the document is, so two requests that differ only here are two documents.
     with_appendix = models.BooleanField(
@@ -159,9 +169,25 @@ class Compilation(models.Model):
         minutes, seconds = divmod(seconds, 60)
         return f"{minutes}分{seconds}秒" if minutes else f"{seconds}秒"
 
+    def get_kind_display(self) -> str:
+        return kinds.kind_labels().get(self.kind, self.kind)
+
+    @property
+    def extra_kind(self) -> kinds.ExtraKind | None:
+        """The registered kind (``kinds.py``) this compilation is of, or None for a built-in kind."""
+        return kinds.get(self.kind)
+
     @property
     def scope_label(self) -> str:
-        """What the document covers, in words: 2024年第三季度 / 市委宣传部 · 2024年第三季度 / 2024年度."""
+        """What the document covers, in words: 2024年第三季度 / 市委宣传部 · 2024年第三季度 / 2024年度; for a
+        registered kind its subject's label (《…》指标体系), read once or given by ``kinds.subject_labels``."""
+        extra = self.extra_kind
+        if extra is not None:
+            if not hasattr(self, "_subject_label"):
+                self._subject_label = (
+                    extra.labels({self.subject_id}).get(self.subject_id, "") if self.subject_id else ""
+                )
+            return self._subject_label or f"{extra.scope_label}（已删除）"
         parts = []
         if self.unit_id:
             parts.append(self.unit.name)

@@ -8,17 +8,20 @@ from django.http import FileResponse
 from campaign.errors import DomainError, NotFound
 from units.access import get_access
 
+from . import kinds
 from .models import Compilation
 
 NOT_FOUND = "该汇编不存在，或您无权查看。"
 
 
 def latest_compilations(limit: int = 5) -> list[Compilation]:
-    return list(
+    rows = list(
         Compilation.objects.filter(state=Compilation.State.DONE)
         .select_related("period", "unit", "task")
         .order_by("-finished_at", "-id")[:limit]
     )
+    kinds.subject_labels(rows)  # a dossier's scope label (its indicator system) without a query per row
+    return rows
 
 
 def compilations_visible_to(user) -> QuerySet[Compilation]:

@@ -18,11 +18,12 @@ from tasks.models import Task
 from units.access import get_access
 from units.models import Unit
 
-from . import build, jobs, selectors
+from . import build, jobs, kinds, selectors
 from .models import Compilation
 
 logger = logging.getLogger(__name__)
 
+# The built-in kinds; ``kind_labels()`` adds the kinds other apps register (``kinds.py``).
 KIND_LABELS = dict(Compilation.Kind.choices)
 FORMAT_LABELS = dict(Compilation.Format.choices)
 
@@ -42,6 +43,36 @@ KIND_HELP = {
     Compilation.Kind.ANNUAL: "年度工作总结需选择年度",
     Compilation.Kind.LEDGER: "台账可按报告期或年度筛选，都不选则导出全部",
 }
+
+
+def kind_labels() -> dict[str, str]:
+    """Every kind a request may name: the built-in ones and the registered ones."""
+    return kinds.kind_labels()
+
+
+def kind_help() -> dict[str, str]:
+    """How to ask for each kind, in one sentence (the form, the API docs, the errors)."""
+    return {**{k: str(v) for k, v in KIND_HELP.items()}, **{k.value: k.help for k in kinds.extra()}}
+
+
+def kind_formats(kind: str) -> tuple[str, ...]:
+    extra = kinds.get(kind)
+    return extra.formats if extra is not None else Compilation.BUILT_IN_FORMATS
+
+
+def required_scope(kind: str) -> set[str]:
+    """The request parameters a kind cannot do without (a link with them all may open a built file)."""
+    extra = kinds.get(kind)
+    if extra is not None:
+        return {extra.scope}
+    return KIND_SCOPE[kind][0] if kind in KIND_SCOPE else set()
+
+
+def scope_params() -> set[str]:
+    """The names of the registered kinds' scope parameters (``system``), which requests may carry."""
+    return {k.scope for k in kinds.extra()}
+
+
 # The kinds whose PDF/Word can carry the units' full reports as an appendix (the others are already full text
 # or have no per-report text); for the rest the choice is ignored, so it never splits identical documents.
 APPENDIX_KINDS = {Compilation.Kind.QUARTERLY, Compilation.Kind.UNIT, Compilation.Kind.TASK}
@@ -77,6 +108,9 @@ def _check_in_flight(by) -> None:
 
 
 def can_request(access, *, kind: str, unit_id: int | None) -> bool:
+    extra = kinds.get(kind)
+    if extra is not None:
+        return extra.can_request(access)
     if access.sees_everything:
         return True
     return kind == Compilation.Kind.UNIT and unit_id is not None and unit_id in access.unit_ids
@@ -114,13 +148,49 @@ def _parse_year(value) -> int | None:
 
 
 def validate_kind_format(kind, format) -> tuple[str, str]:
-    if kind not in KIND_LABELS:
-        choices = "、".join(f"{k}（{v}）" for k, v in KIND_LABELS.items())
+    labels = kind_labels()
+    if kind not in labels:
+        choices = "、".join(f"{k}（{v}）" for k, v in labels.items())
         raise DomainError(f"未知的汇编类型“{kind or ''}”，可选：{choices}。", code="invalid_kind")
+    formats = kind_formats(kind)
+    choices = "、".join(f"{k}（{FORMAT_LABELS[k]}）" for k in formats)
     if format not in FORMAT_LABELS:
-        choices = "、".join(f"{k}（{v}）" for k, v in FORMAT_LABELS.items())
         raise DomainError(f"未知的文件格式“{format or ''}”，可选：{choices}。", code="invalid_format")
+    if format not in formats:
+        raise DomainError(
+            f"{labels[kind]}不提供{FORMAT_LABELS[format]}格式，可选：{choices}。", code="invalid_format"
+        )
     return kind, format
+
+
+def _extra_scope(extra: kinds.ExtraKind, raw: dict, extra_scope: dict, by) -> dict:
+    """The scope of a registered kind's request: its one parameter, resolved by the kind, after its own
+    permission check (so that a refused person learns nothing about which ids exist)."""
+    access = get_access(by)
+    if not extra.can_request(access):
+        raise PermissionDenied(extra.refusal)
+    labels = {**SCOPE_LABELS, **{k.scope: k.scope_label for k in kinds.extra()}}
+    for name, value in {**raw, **extra_scope}.items():
+        if name not in (extra.scope, "format") and value not in (None, "", False):
+            raise DomainError(
+                f"{extra.label}不按{labels.get(name, name)}筛选，请去掉{labels.get(name, name)}。{extra.help}。",
+                code="invalid_scope",
+            )
+    value = extra_scope.get(extra.scope)
+    if value is None or value == "":
+        raise DomainError(f"{extra.help}。", code="missing_scope")
+    subject = extra.resolve(value, by=by)
+    return {
+        "kind": extra.value,
+        "format": raw["format"],
+        "campaign": subject.campaign,
+        "period": None,
+        "year": None,
+        "unit": None,
+        "task": None,
+        "with_appendix": False,
+        "subject_id": subject.pk,
+    }
 
 
 def compilation_scope(
@@ -132,15 +202,23 @@ def compilation_scope(
     unit: Unit | int | None = None,
     task: Task | int | None = None,
     with_appendix: bool = False,
+    extra_scope: dict | None = None,
     by,
 ) -> dict:
     """What a request asks for, checked: the fields that make two requests identical (the same document).
+    ``extra_scope`` holds the registered kinds' scope parameters (``{"system": 3}``); ``subject_id`` is part
+    of the identity like period, unit and task.
 
     Raises ``DomainError`` (400/403) with a message in Chinese when the request is malformed or not allowed.
     """
     kind, format = validate_kind_format(kind, format)
     if by is None:
         raise PermissionDenied("请先登录。")
+    extra_scope = {name: value for name, value in (extra_scope or {}).items() if value not in (None, "")}
+    extra = kinds.get(kind)
+    if extra is not None:
+        raw = {"format": format, "period": period, "year": year, "unit": unit, "task": task}
+        return _extra_scope(extra, raw, extra_scope, by)
     if kind != Compilation.Kind.UNIT and not get_access(by).sees_everything:
         if get_access(by).is_unit_member:
             raise PermissionDenied("联络员只能汇编本单位的单位报告。")
@@ -163,6 +241,10 @@ def compilation_scope(
             )
     if given["period"] is not None and given["year"] is not None:
         raise DomainError("报告期和年度只能选择一个。", code="invalid_scope")
+    if extra_scope:
+        labels = {k.scope: k.scope_label for k in kinds.extra()}
+        name = labels.get(next(iter(extra_scope)), next(iter(extra_scope)))
+        raise DomainError(f"{label}不按{name}筛选，请去掉{name}。{KIND_HELP[kind]}。", code="invalid_scope")
 
     access = get_access(by)
     unit_obj = given["unit"]
@@ -194,6 +276,7 @@ def compilation_scope(
         "unit": given["unit"],
         "task": given["task"],
         "with_appendix": bool(with_appendix) and kind in APPENDIX_KINDS and format != Compilation.Format.XLSX,
+        "subject_id": None,
     }
 
 
@@ -212,6 +295,7 @@ def compilation_request(
     unit: Unit | int | None = None,
     task: Task | int | None = None,
     with_appendix: bool = False,
+    extra_scope: dict | None = None,
     by,
 ) -> tuple[Compilation, bool]:
     """Ask for a compiled document; the job is queued once the transaction commits.
@@ -227,6 +311,7 @@ def compilation_request(
         unit=unit,
         task=task,
         with_appendix=with_appendix,
+        extra_scope=extra_scope,
         by=by,
     )
     # A row whose run died must not stand in for this request (nor count against the person's limit):
@@ -256,6 +341,7 @@ def compilation_existing_file(
     unit: Unit | int | None = None,
     task: Task | int | None = None,
     with_appendix: bool = False,
+    extra_scope: dict | None = None,
     by,
 ) -> Compilation | None:
     """The newest built file of exactly this request that ``by`` may download (a person's or the automatic
@@ -269,6 +355,7 @@ def compilation_existing_file(
         unit=unit,
         task=task,
         with_appendix=with_appendix,
+        extra_scope=extra_scope,
         by=by,
     )
     newest = (

@@ -15,7 +15,7 @@ from tasks.models import Task
 from units.access import get_access
 from units.models import Unit
 
-from . import selectors
+from . import kinds, selectors
 from . import services as service
 from .models import Compilation
 
@@ -33,7 +33,7 @@ def compilation_list(request):
         "state": request.GET.get("state", ""),
         "origin": request.GET.get("origin", ""),
     }
-    if filters["kind"] in service.KIND_LABELS:
+    if filters["kind"] in service.kind_labels():
         qs = qs.filter(kind=filters["kind"])
     if filters["format"] in service.FORMAT_LABELS:
         qs = qs.filter(format=filters["format"])
@@ -44,13 +44,17 @@ def compilation_list(request):
     elif filters["origin"] == "mine":
         qs = qs.filter(requested_by=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    kinds.subject_labels(page.object_list)  # the dossiers' systems, in one query
     return render(
         request,
         "compilations/list.html",
         {
             "page": page,
             "filters": filters,
-            "kinds": Compilation.Kind.choices,
+            # Unit people see only their units' unit reports: the filter offers no other kind.
+            "kinds": kinds.kind_choices()
+            if access.sees_everything
+            else [(Compilation.Kind.UNIT, "单位报告")],
             "formats": Compilation.Format.choices,
             "states": Compilation.State.choices,
             "can_request": access.sees_everything or access.is_unit_member,
@@ -72,17 +76,21 @@ def _form_context(request, values: dict, error: str = "") -> dict:
     units = Unit.objects.filter(is_active=True).order_by("order", "id")
     if not access.sees_everything:
         units = units.filter(pk__in=access.unit_ids)
-    kinds = Compilation.Kind.choices if access.sees_everything else [(Compilation.Kind.UNIT, "单位报告")]
+    offered = Compilation.Kind.choices if access.sees_everything else [(Compilation.Kind.UNIT, "单位报告")]
+    # A registered kind (the 申报 dossier) is offered to those it allows, with a select of its subjects.
+    extras = [k for k in kinds.extra() if k.can_request(access)]
+    offered = [*offered, *((k.value, k.label) for k in extras)]
     return {
         "values": values,
         "error": error,
-        "kinds": kinds,
+        "kinds": offered,
+        "extras": [{"kind": k, "options": k.options(), "value": values.get(k.scope, "")} for k in extras],
         "formats": Compilation.Format.choices,
         "periods": periods,
         "years": sorted({p.year for p in periods}, reverse=True),
         "units": list(units),
         "tasks": list(tasks),
-        "kind_help": service.KIND_HELP,
+        "kind_help": service.kind_help(),
         "limited": not access.sees_everything,
     }
 
@@ -93,7 +101,9 @@ def compilation_new(request):
     if not (access.sees_everything or access.is_unit_member):
         raise PermissionDenied("您没有汇编文件的权限。")
     source = request.POST if request.method == "POST" else request.GET
-    values = {name: source.get(name, "") for name in ("kind", "format", *SCOPE_FIELDS)}
+    values = {
+        name: source.get(name, "") for name in ("kind", "format", *SCOPE_FIELDS, *service.scope_params())
+    }
     if not access.sees_everything:
         values["kind"] = values["kind"] or Compilation.Kind.UNIT
         if not values["unit"] and len(access.unit_ids) == 1:
@@ -114,8 +124,9 @@ def compilation_new(request):
         compilation, created = service.compilation_request(
             kind=values["kind"],
             format=values["format"],
-            **{name: values[name] or None for name in SCOPE_FIELDS},
+            **_built_in_scope(values),
             with_appendix=values["with_appendix"],
+            extra_scope=_extra_scope(values),
             by=request.user,
         )
     except DomainError as exc:
@@ -132,22 +143,37 @@ def compilation_new(request):
     return redirect("compilations:detail", pk=compilation.pk)
 
 
+def _built_in_scope(values: dict) -> dict:
+    """Period, year, unit and task of a request; a registered kind does not use them (the form may still
+    carry what was chosen for another kind)."""
+    if kinds.get(values["kind"]) is not None:
+        return {}
+    return {name: values[name] or None for name in SCOPE_FIELDS}
+
+
+def _extra_scope(values: dict) -> dict:
+    """The registered kinds' parameters of a request (``system``); only the asked kind's own counts, so that the
+    form's other selects, left as they are, do not make the request wrong."""
+    extra = kinds.get(values["kind"])
+    return {extra.scope: values.get(extra.scope) or None} if extra is not None else {}
+
+
 def _existing_file(request, values: dict) -> Compilation | None:
     """A link with the whole request in it (the dashboards' download buttons: a kind and what it needs;
     the format defaults to PDF, as on the form) leads to the file already built for exactly that request.
     ``?fresh=1``, or a link without the kind or its required scope, opens the form."""
     kind = request.GET.get("kind", "")
-    if kind not in service.KIND_SCOPE or request.GET.get("fresh"):
+    if kind not in service.kind_labels() or request.GET.get("fresh"):
         return None
-    required, _ = service.KIND_SCOPE[kind]
-    if any(not request.GET.get(name) for name in required):
+    if any(not request.GET.get(name) for name in service.required_scope(kind)):
         return None
     try:
         return service.compilation_existing_file(
             kind=kind,
             format=values["format"],
-            **{name: values[name] or None for name in SCOPE_FIELDS},
+            **_built_in_scope(values),
             with_appendix=values["with_appendix"],
+            extra_scope=_extra_scope(values),
             by=request.user,
         )
     except DomainError:

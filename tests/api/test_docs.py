@@ -62,6 +62,7 @@ def test_the_groups_are_the_declared_ones_each_described_in_chinese_and_used(sch
         "汇编文件",
         "通知",
         "示范点",
+        "测评与申报",
     ]
     assert [tag["name"] for tag in tags if not CJK.search(tag.get("description", ""))] == []
     assert used == {tag["name"] for tag in tags}

@@ -40,7 +40,16 @@ def world(plan, open_period, unit_a, unit_b):
 
     named = site(unit_b, Task.objects.get(campaign=plan, number=24), name="崆峒区东关社区民族团结示范点")
     site(unit_b, None, named_on=None, name="崆峒区西郊学校民族团结示范点")
-    return {"report": made[23], "period": open_period, "site": named}
+    from tests.assessment.conftest import build_small_system, node
+
+    system = build_small_system(plan)
+    return {
+        "report": made[23],
+        "period": open_period,
+        "site": named,
+        "system": system,
+        "leaf": node(system, "1.1.1"),
+    }
 
 
 def nav_paths(page) -> list[str]:
@@ -87,6 +96,7 @@ def liaison_pages(world) -> list[tuple[str, str, int]]:
         ("notification-settings", "/notifications/settings/", 200),
         ("password", "/password/", 200),
         ("error-403", "/dashboard/", 403),
+        ("error-403-assessment", "/assessment/", 403),
         ("error-404", "/no-such-page/", 404),
         ("error-404-report", "/reports/999999/", 404),
     ]
@@ -95,6 +105,7 @@ def liaison_pages(world) -> list[tuple[str, str, int]]:
 def office_pages(world) -> list[tuple[str, str, int]]:
     report = world["report"]
     plan_pk = Campaign.current().pk
+    system = world["system"].pk
     return [
         ("home", "/", 200),
         ("review", "/reports/review/", 200),
@@ -120,6 +131,15 @@ def office_pages(world) -> list[tuple[str, str, int]]:
         ("import", "/plan/import/", 200),
         ("plans", "/plan/import/plans/", 200),
         ("plan-detail", f"/plan/import/plans/{plan_pk}/", 200),
+        ("assessment", "/assessment/", 200),
+        ("assessment-import", "/assessment/import/", 200),
+        ("assessment-new", "/assessment/systems/new/", 200),
+        ("assessment-system", f"/assessment/systems/{system}/", 200),
+        ("assessment-mapping", f"/assessment/systems/{system}/mapping/", 200),
+        ("assessment-indicator", f"/assessment/indicators/{world['leaf'].pk}/", 200),
+        ("assessment-scores", f"/assessment/systems/{system}/scores/", 200),
+        ("assessment-dossier", f"/assessment/systems/{system}/dossier/", 200),
+        ("assessment-grants", f"/assessment/systems/{system}/grants/", 200),
         ("error-404-period", "/dashboard/?period=999", 404),
         ("error-404", "/no-such-page/", 404),
     ]

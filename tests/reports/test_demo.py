@@ -5,23 +5,29 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections import Counter, defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F, Sum
 from django.test import override_settings
+from docx import Document as DocxDocument
+from PIL import Image
+from pypdf import PdfReader
 
 from campaign.lights import GREEN, RED
 from campaign.models import Campaign, ReportingPeriod
 from campaign.services import period_ensure_current
 from reports.dashboards.selectors import target_progress
-from reports.models import MetricValue, ProgressReport, ReportEvent
-from tasks.models import Metric, Responsibility, Target
+from reports.evidence import DOCX, JPEG, PDF, check_upload
+from reports.models import Evidence, MetricValue, ProgressReport, ReportEvent
+from tasks.models import Metric, Responsibility, Target, Task
 from units.models import Unit
 
 S = ProgressReport.State
@@ -91,10 +97,18 @@ def test_benchmark_prints_equal_query_counts_and_rolls_back(demo_campaign):
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo_media(tmp_path_factory):
+    """Where the demo's evidence files are written (the per-test MEDIA_ROOT is not there yet)."""
+    return tmp_path_factory.mktemp("demo-media")
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, demo_media):
     """setup_demo (plan, accounts, reports) run once on NOW for this module's tests, rolled back after."""
     settings = override_settings(
-        DEBUG=True, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+        DEBUG=True,
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        MEDIA_ROOT=demo_media,
     )
     clock = time_machine.travel(NOW, tick=False)
     with django_db_blocker.unblock(), clock, settings, transaction.atomic():
@@ -135,13 +149,19 @@ def test_every_reports_history_runs_in_order_and_ends_in_its_state(demo):
     for r in ProgressReport.objects.all():
         history = events[r.pk]
         at = [e.at for e in history]
+        steps = [e for e in history if e.action != "evidence_added"]  # an upload keeps version and state
         submitted = [e.at for e in history if e.action == "submitted"]
         reviews = [e.at for e in history if e.action in ("returned", "approved")]
         if not (
             history[0].action == "created"
             and history[0].at == r.created_at
             and at == sorted(set(at))  # strictly later, step by step
-            and [e.version for e in history] == list(range(1, r.version + 1))
+            and [e.version for e in steps] == list(range(1, r.version + 1))
+            and all(
+                b.version == a.version and b.from_state == b.to_state
+                for a, b in zip(history, history[1:], strict=False)
+                if b.action == "evidence_added"
+            )
             and history[-1].to_state == r.state
             and all(a.to_state == b.from_state for a, b in zip(history, history[1:], strict=False))
             and (submitted[:1] or [None])[0] == r.first_submitted_at
@@ -318,12 +338,61 @@ def test_demo_texts_are_chinese_and_name_the_task_and_its_figures(demo):
 
 
 @pytest.mark.django_db
+def test_demo_evidence_is_real_files_on_approved_reports_of_every_task(demo, demo_media, settings):
+    settings.MEDIA_ROOT = demo_media
+    files = list(
+        Evidence.objects.filter(kind=Evidence.Kind.FILE).select_related("report__period", "report__task")
+    )
+
+    kinds = Counter(e.content_type for e in files)
+    assert 40 <= len(files) <= 80
+    assert kinds[JPEG.content_type] >= 25 and kinds[PDF.content_type] >= 5 and kinds[DOCX.content_type] >= 3
+    assert set(kinds) == {JPEG.content_type, PDF.content_type, DOCX.content_type}
+    assert {e.report.state for e in files} == {S.APPROVED}
+    assert {e.report.task_id for e in files} == set(Task.objects.values_list("pk", flat=True))
+    assert len({e.report.unit_id for e in files}) >= 15
+    assert len({e.report.period_id for e in files}) >= 8
+    for e in files:
+        with e.file.open("rb") as stored:
+            upload = ContentFile(stored.read(), name=e.original_name)
+        kind, sha256, size = check_upload(upload)  # the upload's own checks, on the bytes read back
+        assert (kind.content_type, sha256, size) == (e.content_type, e.sha256, e.size)
+        assert e.file.name.endswith(f".{kind.extension}") and e.download_name.endswith(f".{kind.extension}")
+        assert re.search("[\u4e00-\u9fff]", e.caption) and e.uploaded_by_id == e.report.created_by_id
+        if kind is JPEG:
+            with e.thumbnail.open("rb") as thumb, Image.open(thumb) as small:
+                assert max(small.size) <= 320
+        else:
+            assert not e.thumbnail
+        if kind is PDF:
+            assert len(PdfReader(io.BytesIO(upload.read())).pages) == 1
+        if kind is DOCX:
+            text = "".join(p.text for p in DocxDocument(io.BytesIO(upload.read())).paragraphs)
+            assert e.report.task.title.replace("“", "‘").replace("”", "’") in text
+
+
+@pytest.mark.django_db
+def test_demo_files_are_uploaded_while_the_report_was_written(demo):
+    files = list(Evidence.objects.select_related("report"))
+    added = {
+        (e.report_id, e.at): e for e in ReportEvent.objects.filter(action=ReportEvent.Action.EVIDENCE_ADDED)
+    }
+
+    assert len(added) == len(files)
+    for e in files:
+        event = added[(e.report_id, e.uploaded_at)]
+        assert e.report.created_at < e.uploaded_at < e.report.first_submitted_at
+        assert (event.actor_id, event.comment, event.to_state) == (e.uploaded_by_id, e.caption, S.DRAFT)
+
+
+@pytest.mark.django_db
 def test_running_setup_demo_again_adds_nothing(demo):
     counts = (
         ProgressReport.objects.count(),
         MetricValue.objects.count(),
         ReportEvent.objects.count(),
         ReportingPeriod.objects.count(),
+        Evidence.objects.count(),
     )
     closings = list(ReportingPeriod.objects.order_by("pk").values_list("closed_at", flat=True))
 
@@ -336,6 +405,7 @@ def test_running_setup_demo_again_adds_nothing(demo):
         MetricValue.objects.count(),
         ReportEvent.objects.count(),
         ReportingPeriod.objects.count(),
+        Evidence.objects.count(),
     ) == counts
     assert list(ReportingPeriod.objects.order_by("pk").values_list("closed_at", flat=True)) == closings
     assert "新增演示报告 0 份" in out.getvalue()

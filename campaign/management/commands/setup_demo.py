@@ -108,10 +108,18 @@ class Command(BaseCommand):
 
             reports = populate_demo_reports(campaign=campaign, today=today, stdout=self.stdout)
             reports += populate_demo_signoff(campaign=campaign, today=today, stdout=self.stdout)
+            from reports.figures import rebuild
+
+            rebuild()  # the demo writes reports directly; the figures the dashboards read follow
             from sites.demo import seed_sites
 
             sites = seed_sites(today)
             self.stdout.write(f"示范点台账：{len(sites)} 个示范点。")
+            from assessment.demo import seed_assessment
+
+            system = seed_assessment(campaign)["system"]
+            links = system.indicators.filter(links__state="confirmed").count()
+            self.stdout.write(f"测评指标体系（示例）：{system.name}，已确认指标与任务对应 {links} 条。")
         self.stdout.write(
             self.style.SUCCESS(
                 f"报告期 {len(periods)} 个（{periods[0].label}至{periods[-1].label}）；"

@@ -1,7 +1,8 @@
 """Renderers of compiled documents: one data layer (``data``), three layouts (pdf, xlsx, docx).
 
 ``render(compilation, directory, progress)`` writes the file into ``directory`` and returns its path;
-``progress(percent, stage)`` is called as the work advances.
+``progress(percent, stage)`` is called as the work advances. A kind registered by another app (``kinds.py``:
+the 申报 dossier) brings its own renderer.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .. import kinds
 from ..models import Compilation
 from .data import scope_for
 
@@ -34,6 +36,9 @@ def render(compilation: Compilation, directory: Path, progress: Progress) -> Pat
         for step in range(10):
             progress(1 + step, "准备数据（测试减速）")
             time.sleep(brake / 10)
+    extra = kinds.get(compilation.kind)
+    if extra is not None:
+        return extra.render(compilation, Path(directory), progress)
     scope = scope_for(compilation)
     path = Path(directory) / f"compilation-{compilation.pk}.{Compilation.EXTENSIONS[compilation.format]}"
     if compilation.format == Compilation.Format.PDF:

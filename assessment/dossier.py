@@ -1,0 +1,418 @@
+"""The 申报 dossier: what goes into it, read once, and its place among the compiled documents.
+
+The dossier is a compilation kind (``reports.compilations.kinds``) registered by ``apps.AssessmentConfig.ready``:
+``{"kind": "dossier", "format": "pdf"|"zip", "system": ID}``. The office asks for it (``access.can_edit``);
+leadership sees and downloads the finished files as every other compilation.
+
+Both files walk the same sections: each leaf of the system in tree order, with the branches (一级 / 二级) that
+open with it, its account and score, and the picked evidence in the office's order (``dossier_sections``). The
+PDF is ``dossier_pdf``, the zip ``dossier_zip``; both keep their finished parts in a work directory keyed by the
+compilation's id (``work_dir``), so a run that dies (a worker killed, the time limit) is resumed by the next run
+of the same row instead of starting again, and remove it when the file is made.
+
+A picked report (or a file of one) counts only while the report is approved: a report reopened after it was
+picked is a draft again and is neither printed nor shown to an evaluator (``inspector`` reads the same items).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Q
+
+from campaign.errors import DomainError
+from reports.compilations import kinds
+from reports.evidence import human_size
+from reports.models import Evidence, ProgressReport
+
+from . import access as assessment_access
+from .models import EvidencePick, Indicator, IndicatorAccount, IndicatorSystem
+from .selectors import Node, indicator_tree
+
+KIND = "dossier"
+LABEL = "申报材料"
+HELP = "申报材料需选择指标体系（PDF 为公文格式的申报材料，ZIP 为入卷原始文件及台账）"
+REFUSAL = "只有创建办可以生成申报材料；领导可在“汇编下载”中查看和下载已生成的申报材料。"
+
+# Folder and file names in the zip: characters Windows, macOS and the zip tools refuse or misread, and lengths
+# that keep a full path (two folders and a file) well under Windows' 260 characters.
+UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+FOLDER_MAX = 40
+FILE_MAX = 80
+
+
+# ------------------------------------------------------------------------------------------ the kind
+
+
+def resolve_system(value, *, by) -> kinds.Subject:
+    """The system a request names: a clear 400 when the id is malformed, names nothing, or the system has no
+    indicators to file evidence under."""
+    try:
+        pk = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise DomainError(f"指标体系编号无效：{value}", code="invalid_scope") from None
+    system = IndicatorSystem.objects.select_related("campaign").filter(pk=pk).first()
+    if system is None:
+        raise DomainError(f"指标体系不存在（编号 {pk}）。", code="not_found")
+    if not Indicator.objects.filter(system=system).exists():
+        raise DomainError(f"指标体系“{system.name}”还没有指标，无法生成申报材料。", code="invalid_scope")
+    return kinds.Subject(pk=system.pk, campaign=system.campaign, label=system_label(system))
+
+
+def system_label(system: IndicatorSystem) -> str:
+    return f"《{system.name}》"
+
+
+def system_labels(ids: Iterable[int]) -> dict[int, str]:
+    return {
+        s.pk: system_label(s) for s in IndicatorSystem.objects.filter(pk__in=list(ids)).only("pk", "name")
+    }
+
+
+def system_options() -> list[tuple[int, str]]:
+    return [(s.pk, s.name) for s in IndicatorSystem.objects.filter(is_active=True).only("pk", "name")]
+
+
+def render(compilation, directory: Path, progress) -> Path:
+    system = IndicatorSystem.objects.select_related("campaign").filter(pk=compilation.subject_id).first()
+    if system is None:
+        raise DomainError("该申报材料对应的指标体系已被删除。", code="not_found")
+    prune_work_dirs()
+    if compilation.format == "zip":
+        from .dossier_zip import render_zip
+
+        return render_zip(compilation, system, Path(directory), progress)
+    from .dossier_pdf import render_pdf
+
+    return render_pdf(compilation, system, Path(directory), progress)
+
+
+def compilation_kind() -> kinds.ExtraKind:
+    return kinds.ExtraKind(
+        value=KIND,
+        label=LABEL,
+        formats=("pdf", "zip"),
+        scope="system",
+        scope_label="指标体系",
+        help=HELP,
+        resolve=resolve_system,
+        can_request=assessment_access.can_edit,
+        labels=system_labels,
+        render=render,
+        options=system_options,
+        refusal=REFUSAL,
+        api_help=(
+            "PDF 为公文格式：封面、按指标的目录（带页码）、各指标的情况说明、自评得分与评分理由、入卷佐证材料"
+            "（图片嵌入，PDF 附在该指标之后，其他文件列出名称），每项指标一个书签；ZIP 为入卷原始文件，按"
+            "“一级指标/三级指标/序号 文件名”分文件夹，附 Excel 台账（来源、说明、大小、SHA-256）。"
+            "只有创建办可以申请；领导可查看和下载已生成的文件；各单位看不到。"
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------- the sections
+
+
+@dataclass
+class Item:
+    """One picked thing, numbered within its leaf in the office's order."""
+
+    number: int
+    pick: EvidencePick
+
+    @property
+    def source(self) -> str:
+        if self.pick.report_id:
+            return "report"
+        return "evidence" if self.pick.evidence_id else "office"
+
+    @property
+    def report(self) -> ProgressReport | None:
+        if self.pick.report_id:
+            return self.pick.report
+        if self.pick.evidence_id:
+            return self.pick.evidence.report
+        return None
+
+    @property
+    def evidence(self) -> Evidence | None:
+        return self.pick.evidence if self.pick.evidence_id else None
+
+    @property
+    def office_file(self):
+        return self.pick.office_file if self.pick.office_file_id else None
+
+    @property
+    def holder(self):
+        """The row holding the file (an Evidence or an OfficeFile), or None for a report."""
+        return self.evidence or self.office_file
+
+    @property
+    def kind(self) -> str:
+        """report / link / image / pdf / other."""
+        if self.source == "report":
+            return "report"
+        holder = self.holder
+        if self.evidence is not None and self.evidence.is_link:
+            return "link"
+        content_type = holder.content_type or ""
+        if content_type in ("image/jpeg", "image/png"):
+            return "image"
+        if content_type == "application/pdf":
+            return "pdf"
+        return "other"
+
+    @property
+    def has_file(self) -> bool:
+        return self.kind in ("image", "pdf", "other") and bool(self.holder.file)
+
+    @property
+    def name(self) -> str:
+        """The file's name as its owner gave it (with the extension of what it really is)."""
+        if self.evidence is not None:
+            return self.evidence.download_name if self.evidence.file else (self.evidence.url or "")
+        if self.office_file is not None:
+            return self.office_file.original_name or os.path.basename(self.office_file.file.name)
+        return ""
+
+    @property
+    def caption(self) -> str:
+        holder = self.holder
+        return (holder.caption if holder is not None else "") or ""
+
+    @property
+    def size(self) -> int:
+        holder = self.holder
+        return holder.size if holder is not None else 0
+
+    @property
+    def size_label(self) -> str:
+        return human_size(self.size)
+
+    @property
+    def unit_name(self) -> str:
+        report = self.report
+        return report.unit.name if report is not None else "创建办"
+
+    @property
+    def period_label(self) -> str:
+        report = self.report
+        return report.period.label if report is not None else ""
+
+    @property
+    def report_label(self) -> str:
+        report = self.report
+        return f"任务{report.task.number} {report.task.title}" if report is not None else ""
+
+    @property
+    def source_label(self) -> str:
+        """市委宣传部 · 2024年第三季度 · 任务3 …, or 创建办材料."""
+        if self.report is None:
+            return "创建办材料"
+        return " · ".join([self.unit_name, self.period_label, self.report_label])
+
+    @property
+    def zip_file_name(self) -> str:
+        return f"{self.number:02d} {safe_name(self.name, FILE_MAX, keep_extension=True)}"
+
+
+@dataclass
+class Section:
+    """A leaf, the branches that open with it (outermost first), its account and its picked items."""
+
+    leaf: Node
+    root: Node
+    openers: list[Node]
+    account: IndicatorAccount | None
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def indicator(self) -> Indicator:
+        return self.leaf.indicator
+
+    @property
+    def folder(self) -> str:
+        """The leaf's folder in the zip: ``1 一级指标名/1.1.1 指标名`` (a root that is itself a leaf: one folder)."""
+        leaf_folder = safe_name(f"{self.indicator.code} {self.indicator.title}", FOLDER_MAX)
+        if self.root is self.leaf:
+            return leaf_folder
+        root = self.root.indicator
+        return f"{safe_name(f'{root.code} {root.title}', FOLDER_MAX)}/{leaf_folder}"
+
+    @property
+    def files(self) -> list[Item]:
+        return [item for item in self.items if item.has_file]
+
+    @property
+    def score(self) -> Decimal | None:
+        return self.account.score if self.account is not None else None
+
+
+@dataclass
+class Dossier:
+    system: IndicatorSystem
+    roots: list[Node]
+    sections: list[Section]
+
+    @property
+    def nodes(self) -> list[Node]:
+        """Every indicator in contents order (the contents' and the bookmarks' entries)."""
+        return [node for root in self.roots for node in root.walk()]
+
+    @property
+    def scored(self) -> Decimal:
+        return sum((s.score for s in self.sections if s.score is not None), Decimal(0))
+
+    @property
+    def total_points(self) -> Decimal:
+        return sum((root.points for root in self.roots), Decimal(0))
+
+    @property
+    def file_count(self) -> int:
+        return sum(len(s.files) for s in self.sections)
+
+
+def picked(queryset=None):
+    """The picks that count: reports (and files of reports) still approved, and the office's own files. The one
+    rule for what the dossier prints and the evaluator sees."""
+    qs = EvidencePick.objects.all() if queryset is None else queryset
+    approved = ProgressReport.State.APPROVED
+    return qs.filter(
+        Q(report__isnull=True) | Q(report__state=approved),
+        Q(evidence__isnull=True) | Q(evidence__report__state=approved),
+    )
+
+
+def pick_queryset(system: IndicatorSystem):
+    return (
+        picked(EvidencePick.objects.filter(indicator__system=system))
+        .select_related(
+            "report__unit",
+            "report__period",
+            "report__task",
+            "evidence__report__unit",
+            "evidence__report__period",
+            "evidence__report__task",
+            "office_file",
+        )
+        .order_by("indicator_id", "order", "id")
+    )
+
+
+def dossier_sections(system: IndicatorSystem) -> Dossier:
+    """The system's leaves in tree order with everything the dossier prints, in a fixed number of queries
+    (the tree, the accounts, the picks)."""
+    roots = indicator_tree(system)
+    accounts = {a.indicator_id: a for a in IndicatorAccount.objects.filter(indicator__system=system)}
+    items: dict[int, list[Item]] = {}
+    for pick in pick_queryset(system):
+        rows = items.setdefault(pick.indicator_id, [])
+        rows.append(Item(number=len(rows) + 1, pick=pick))
+    sections: list[Section] = []
+    for root in roots:
+        pending: list[Node] = []
+
+        def visit(node: Node, root=root, pending=pending) -> None:
+            if node.is_leaf:
+                indicator = node.indicator
+                sections.append(
+                    Section(
+                        leaf=node,
+                        root=root,
+                        openers=list(pending),
+                        account=accounts.get(indicator.pk),
+                        items=items.get(indicator.pk, []),
+                    )
+                )
+                pending.clear()
+                return
+            pending.append(node)
+            for child in node.children:
+                visit(child)
+
+        visit(root)
+    return Dossier(system=system, roots=roots, sections=sections)
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def safe_name(name: str, limit: int, *, keep_extension: bool = False) -> str:
+    """A folder or file name every zip tool and file system accepts: no slashes, colons, control characters
+    or trailing dots and spaces, NFC-normalised, cut to ``limit`` characters (keeping a file's extension)."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = UNSAFE_NAME.sub("_", name).strip(" .")
+    stem, extension = os.path.splitext(name) if keep_extension else (name, "")
+    if len(extension) > 10:
+        stem, extension = name, ""
+    stem = stem[: max(1, limit - len(extension))].strip(" .") or "文件"
+    return f"{stem}{extension}"
+
+
+def work_root() -> Path:
+    """Where unfinished dossiers keep their parts between runs: shared by the workers (the media volume)."""
+    configured = getattr(settings, "COMPILATION_WORK_DIR", None)
+    return Path(configured) if configured else Path(settings.MEDIA_ROOT) / ".work"
+
+
+def work_dir(compilation) -> Path:
+    path = work_root() / f"compilation-{compilation.pk}-{compilation.format}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """A part is there whole or not at all: written beside, then renamed (atomic on one file system)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def write_json(path: Path, value: dict) -> None:
+    write_atomically(path, json.dumps(value, ensure_ascii=False).encode("utf-8"))
+
+
+def remove_work_dir(compilation) -> None:
+    shutil.rmtree(work_root() / f"compilation-{compilation.pk}-{compilation.format}", ignore_errors=True)
+
+
+def prune_work_dirs() -> int:
+    """Remove the work directories of dossiers that will not run again (finished or deleted): a failed one's
+    parts stay for its retry until the row's file is made or the row is gone."""
+    from reports.compilations.models import Compilation
+
+    root = work_root()
+    if not root.is_dir():
+        return 0
+    ids = {}
+    for path in root.iterdir():
+        match = re.fullmatch(r"compilation-(\d+)-\w+", path.name)
+        if match:
+            ids[path] = int(match.group(1))
+    unfinished = set(
+        Compilation.objects.filter(pk__in=set(ids.values()))
+        .exclude(state=Compilation.State.DONE)
+        .values_list("pk", flat=True)
+    )
+    removed = 0
+    for path, pk in ids.items():
+        if pk not in unfinished:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
