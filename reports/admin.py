@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from . import figures
 from .models import Evidence, MetricValue, PeriodReopening, ProgressReport, ReportEvent
 
 
@@ -32,6 +33,12 @@ class ProgressReportAdmin(admin.ModelAdmin):
     raw_id_fields = ["period", "unit", "task"]
     inlines = [MetricValueInline, EvidenceInline, ReportEventInline]
     readonly_fields = ["version", "created_at", "updated_at"]
+
+    # Staff editing a report here bypasses the services: the figures the dashboards read follow the change.
+    # (Deleting one is refused: its events may not be deleted.)
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        figures.report_moved(form.instance, previous=ProgressReport.State.APPROVED)
 
 
 @admin.register(ReportEvent)

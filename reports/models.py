@@ -434,3 +434,116 @@ class PeriodReopening(models.Model):
     def active_q(cls, today) -> models.Q:
         """Reopenings in force on ``today``: not revoked, and not past their end date."""
         return models.Q(revoked_at__isnull=True) & (models.Q(until__isnull=True) | models.Q(until__gte=today))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The read model for figures (issue 15). Derived rows only: ``reports.figures`` writes them, in the same
+# transaction as the service that moves a report, and ``manage.py rebuild_figures`` rebuilds them from the
+# reports. They store what the report rules compute (``REPORTED_STATES``, ``UNSENT_STATES``, ``ON_TIME``,
+# approved values); the dashboards' selectors read them instead of scanning ~100,000 reports per page.
+# No database foreign keys (``db_constraint=False``): checking four of them per row made a rebuild of
+# 180,000 values take 10 s more; deleting a unit or period still deletes its rows (Django's cascade).
+
+
+class FigureCount(models.Model):
+    """One unit's reports in one period, counted as ``reports.dashboards.selectors.Tally`` counts them: only
+    reports on tasks the unit carries (a ``Responsibility``), by state, and those reported on time."""
+
+    period = models.ForeignKey(
+        "campaign.ReportingPeriod",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    unit = models.ForeignKey(
+        "units.Unit", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    submitted = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+    draft = models.PositiveIntegerField(default=0)  # ``UNSENT_STATES``: a draft or awaiting sign-off
+    on_time = models.PositiveIntegerField(default=0)  # ``ProgressReport.ON_TIME``
+
+    class Meta:
+        verbose_name = _("报送计数（看板读模型）")
+        verbose_name_plural = _("报送计数（看板读模型）")
+        constraints = [models.UniqueConstraint(fields=["period", "unit"], name="unique_figure_count")]
+
+    def __str__(self) -> str:
+        return f"{self.period_id} · {self.unit_id}"
+
+
+class FigureTotal(models.Model):
+    """An approved report's figure for one metric, keyed by what targets and trends add up over: period,
+    unit, task, metric. Only APPROVED reports (what target figures and metric trends count); how a metric
+    adds up over periods (``Metric.add_up``) stays in the selectors."""
+
+    period = models.ForeignKey(
+        "campaign.ReportingPeriod",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    unit = models.ForeignKey(
+        "units.Unit", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    task = models.ForeignKey(
+        "tasks.Task", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    metric = models.ForeignKey(
+        "tasks.Metric", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    value = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("指标合计（看板读模型）")
+        verbose_name_plural = _("指标合计（看板读模型）")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "unit", "task", "metric"], name="unique_figure_total")
+        ]
+        indexes = [
+            # targets: the values of a few (task, metric) pairs, per unit and period, from the index alone
+            models.Index(
+                fields=["task", "metric"], include=["unit", "period", "value"], name="figuretotal_pair_cover"
+            ),
+            # trends: a metric's totals per period
+            models.Index(
+                fields=["metric", "period"], include=["unit", "value"], name="figuretotal_trend_cover"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_id} · {self.unit_id} · {self.task_id} · {self.metric_id}: {self.value}"
+
+
+class FigureKindTotal(models.Model):
+    """``FigureTotal`` added up per period, unit kind and metric, for the quarter-by-quarter trends (a few
+    hundred rows where ``FigureTotal`` has ~180,000 at province scale). Kept by adding each change of
+    ``FigureTotal`` under the unit's kind of the moment: the sum over kinds always equals ``FigureTotal``'s;
+    after a unit changes kind (in the admin) its earlier figures stay under the old kind until
+    ``manage.py rebuild_figures``."""
+
+    period = models.ForeignKey(
+        "campaign.ReportingPeriod",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    kind = models.CharField(max_length=20)
+    metric = models.ForeignKey(
+        "tasks.Metric", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    value = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("指标分类合计（看板读模型）")
+        verbose_name_plural = _("指标分类合计（看板读模型）")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "kind", "metric"], name="unique_figure_kind_total")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_id} · {self.kind} · {self.metric_id}: {self.value}"

@@ -32,6 +32,7 @@ from units.access import get_access
 from units.models import Unit, display_name
 
 from . import evidence as evidence_files
+from . import figures
 from .models import Evidence, MetricValue, PeriodReopening, ProgressReport, ReportEvent
 from .selectors import period_is_writable, reopening_for, report_metrics, unit_carries
 
@@ -436,6 +437,7 @@ def report_create(
         ) from None
     _apply_metrics(report, cleaned)
     _event(report, Action.CREATED, by)
+    figures.report_moved(report)
     return report
 
 
@@ -508,6 +510,7 @@ def report_submit(*, report: ProgressReport, by, version: int | None = None) -> 
         current.sent_for_signoff_at = now
         _save(current, current.version, ["state", "sent_for_signoff_at", "submitted_by", "updated_by"])
         _event(current, Action.SENT_FOR_SIGNOFF, by, from_state=previous, comment=again)
+        figures.report_moved(current, previous=previous)
         _after_commit(on_report_sent_for_signoff, report=current)
         return current
     _reach_office(current, now)
@@ -517,6 +520,7 @@ def report_submit(*, report: ProgressReport, by, version: int | None = None) -> 
         ["state", "submitted_at", "first_submitted_at", "submitted_by", "updated_by"],
     )
     _event(current, Action.SUBMITTED, by, from_state=previous, comment=again)
+    figures.report_moved(current, previous=previous)
     _after_commit(on_report_submitted, report=current)
     return current
 
@@ -546,6 +550,7 @@ def report_signoff(*, report: ProgressReport, by, comment: str = "") -> Progress
         ["state", "signed_off_at", "signed_off_by", "submitted_at", "first_submitted_at"],
     )
     _event(current, Action.SIGNED_OFF, by, comment=comment, from_state=State.AWAITING_SIGNOFF)
+    figures.report_moved(current, previous=State.AWAITING_SIGNOFF)
     _after_commit(on_report_submitted, report=current)
     return current
 
@@ -679,6 +684,7 @@ def report_return(*, report: ProgressReport, by, reason: str) -> ProgressReport:
     current.reviewed_by = by
     _save(current, current.version, ["state", "return_reason", "reviewed_at", "reviewed_by"])
     _event(current, Action.RETURNED, by, comment=reason, from_state=State.SUBMITTED)
+    figures.report_moved(current, previous=State.SUBMITTED)
     _after_commit(on_report_returned, report=current, reason=reason)
     return current
 
@@ -697,6 +703,7 @@ def report_signoff_return(*, report: ProgressReport, by, reason: str) -> Progres
     current.signed_off_by = by
     _save(current, current.version, ["state", "return_reason", "signed_off_at", "signed_off_by"])
     _event(current, Action.SIGNOFF_RETURNED, by, comment=reason, from_state=State.AWAITING_SIGNOFF)
+    figures.report_moved(current, previous=State.AWAITING_SIGNOFF)
     _after_commit(on_report_returned, report=current, reason=reason)
     return current
 
@@ -713,6 +720,7 @@ def report_approve(*, report: ProgressReport, by, comment: str = "") -> Progress
     current.reviewed_by = by
     _save(current, current.version, ["state", "reviewed_at", "reviewed_by"])
     _event(current, Action.APPROVED, by, comment=comment, from_state=State.SUBMITTED)
+    figures.report_moved(current, previous=State.SUBMITTED)
     return current
 
 
@@ -755,6 +763,7 @@ def reports_approve_many(
             for r in approved
         ]
     )
+    figures.reports_moved(approved, previous=State.SUBMITTED)
     return approved, skipped
 
 

@@ -28,6 +28,11 @@ OFFICE_ONLY = "只有创建办工作人员可以修改实施方案。"
 NO_LEAD = "未明确"
 
 
+# Called in the transaction that moves a period's due date (``period_update``): who was on time depends on
+# it. tasks may not import reports, so reports.dashboards registers its recount here (its apps.py).
+on_period_due_changed: list = []
+
+
 def _check_office(by: AbstractBaseUser | None) -> None:
     if by is not None and not get_access(by).is_office:
         raise PermissionDenied(OFFICE_ONLY)
@@ -661,6 +666,8 @@ def period_update(
             raise _nothing_changed()
         period.due_on = due_on
         period.save(update_fields=["due_on"])
+        for hook in on_period_due_changed:
+            hook(period=period)
         return record.save()
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from campaign.models import ReportingPeriod
+from reports import figures
 from reports.models import MetricValue, ProgressReport
 from tasks.models import Metric, Task
 from units.models import Membership, Unit
@@ -97,6 +98,7 @@ def make_report(
         MetricValue.objects.create(
             report=report, metric=Metric.objects.get(code=code), value=Decimal(str(value))
         )
+    figures.report_moved(report)
     return report
 
 

@@ -2,6 +2,11 @@
 
 Decimals are strings with two places (as DRF writes decimals); rates are fractions (0.8333) or null when
 nothing is expected.
+
+At province scale a period has ~1,000 units × 29 tasks and the targets ~3,000 rows, so both endpoints page
+their long lists (``units`` with ``matrix``; ``targets``) like every list endpoint: ``?page=`` and
+``?page_size=`` (default 100, at most 1000), with ``count``, ``next``, ``previous``, ``page`` and ``pages``
+beside them. The summaries (``groups``, ``overall``; ``totals`` by light) always cover every row.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaign.api import choices_text
+from campaign.api import Pagination, choices_text
 from campaign.lights import GREEN, RED, YELLOW
 from campaign.models import Campaign
 from units.access import get_access
@@ -56,6 +61,23 @@ def _filters(request, campaign: Campaign, *, needs_period: bool = False) -> Filt
         raise ValidationError({error.field: error.message}) from None
 
 
+class DashboardPagination(Pagination):
+    page_size = 100
+
+
+def _paged(request, view, items: list) -> tuple[list, dict]:
+    """One page of ``items`` and where it sits (an unknown page is a 404, as on every list endpoint)."""
+    paginator = DashboardPagination()
+    page = paginator.paginate_queryset(items, request, view=view)
+    return page, {
+        "count": paginator.page.paginator.count,
+        "page": paginator.page.number,
+        "pages": paginator.page.paginator.num_pages,
+        "next": paginator.get_next_link(),
+        "previous": paginator.get_previous_link(),
+    }
+
+
 TAG = "看板"
 FILTER_PARAMS = [
     OpenApiParameter(
@@ -69,6 +91,14 @@ FILTER_PARAMS = [
 PERIOD_PARAM = OpenApiParameter(
     "period", OpenApiTypes.INT, description="报告期 id：截至该报告期末的数据；缺省为当前（今日）"
 )
+PAGE_PARAMS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="页码，从 1 开始"),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        description=f"每页条数，默认 {DashboardPagination.page_size}，最多 {DashboardPagination.max_page_size}",
+    ),
+]
 
 
 class CompletenessView(APIView):
@@ -80,11 +110,13 @@ class CompletenessView(APIView):
         description=(
             "某报告期各单位的报送完成情况：应报、已报（已报送+已通过）、已通过、按时、报送率、按时率，"
             "按单位类别的小计和全市合计，以及单位×任务矩阵（每格为该报告的状态）。"
-            "比率为小数（0.8333），无应报时为 null。仅创建办和领导可查看。"
+            "比率为小数（0.8333），无应报时为 null。单位及其矩阵分页返回（count、next、previous），"
+            "小计与合计始终覆盖全部单位。仅创建办和领导可查看。"
         ),
         parameters=[
             OpenApiParameter("period", OpenApiTypes.INT, description="报告期 id；缺省为当前报告期"),
             *FILTER_PARAMS,
+            *PAGE_PARAMS,
         ],
         responses=OpenApiTypes.OBJECT,
     )
@@ -95,10 +127,13 @@ class CompletenessView(APIView):
         if period is None:
             raise NotFound("没有报告期。")
         kind, section = filters.kind or None, filters.section
-        comp = sel.completeness(period, kind=kind, section=section)
+        comp = sel.completeness(period, kind=kind, section=section, with_cells=False)
+        rows, paging = _paged(request, self, comp.units)
+        sel.fill_cells(comp, rows)
         number = {t.pk: t.number for t in comp.tasks}
         return Response(
             {
+                **paging,
                 "period": {
                     "id": period.pk,
                     "label": period.label,
@@ -116,7 +151,7 @@ class CompletenessView(APIView):
                         "kind": row.unit.kind,
                         **row.as_dict(),
                     }
-                    for row in comp.units
+                    for row in rows
                 ],
                 "groups": [{"kind": g.kind, "label": g.label, **g.totals.as_dict()} for g in comp.groups],
                 "overall": {"units": len(comp.units), **comp.overall.as_dict()},
@@ -135,7 +170,7 @@ class CompletenessView(APIView):
                             if task_id in number
                         ],
                     }
-                    for row in comp.units
+                    for row in rows
                 ],
             }
         )
@@ -149,9 +184,11 @@ class TargetsView(APIView):
         summary="量化目标进度",
         description=(
             "各量化目标按单位或范围的进度：已报（已通过报告的指标，流量类逐季相加，存量类取最新值）、"
-            "目标值、按时间进度应达值和红黄绿灯。数值为保留两位小数的字符串。仅创建办和领导可查看。"
+            "目标值、按时间进度应达值和红黄绿灯。数值为保留两位小数的字符串。各行分页返回（count、next、"
+            "previous），totals 为全部行按灯的计数。仅创建办和领导可查看。"
         ),
         parameters=[
+            *PAGE_PARAMS,
             PERIOD_PARAM,
             *FILTER_PARAMS,
             OpenApiParameter(
@@ -166,11 +203,17 @@ class TargetsView(APIView):
     def get(self, request):
         campaign = _campaign()
         filters = _filters(request, campaign)
-        rows = filters.target_rows(
+        all_rows = filters.target_rows(
             sel.target_progress(campaign, as_of=filters.as_of, section=filters.section)
         )
+        rows, paging = _paged(request, self, all_rows)
+        totals = {GREEN: 0, YELLOW: 0, RED: 0}
+        for r in all_rows:
+            totals[r.light] += 1
         return Response(
             {
+                **paging,
+                "totals": totals,
                 "today": filters.today,
                 "as_of": filters.as_of,
                 "targets": [

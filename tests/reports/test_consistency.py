@@ -16,20 +16,21 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db.models import Sum
 from docx import Document
 from openpyxl import load_workbook
 
 from campaign.lights import RED
 from campaign.models import ReportingPeriod
+from reports import figures
 from reports.compilations.render.annual import annual_summary
 from reports.compilations.render.data import scope_for
-from reports.models import ProgressReport
+from reports.models import MetricValue, ProgressReport
 from sites.models import Site
 from sites.selectors import site_counts, sites_as_of
 from tasks.models import Target, Task
-from tests.factories import make_report
 from tests.reports.compilations.test_outputs import compile_now
-from tests.reports.dashboards.world import site
+from tests.reports.dashboards.world import make_report, site
 from units.models import Unit
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +138,7 @@ def test_every_surface_gives_the_same_figures_for_a_closed_quarter(scope, as_off
     page_rows = {
         (g["group"].target.pk, r.unit_name): r for g in targets_page["groups"] for r in g["group"].rows
     }
-    api_rows = as_office.get(f"/api/v1/dashboard/targets/?period={period.pk}").json()
+    api_rows = as_office.get(f"/api/v1/dashboard/targets/?period={period.pk}&page_size=1000").json()
     assert api_rows["as_of"] == "2025-09-30"
     api_by_key = {(r["target"], r["unit_name"] or r["scope_label"]): r for r in api_rows["targets"]}
     assert set(api_by_key) == set(page_rows)
@@ -194,7 +195,7 @@ def test_every_surface_gives_the_same_figures_for_a_closed_quarter(scope, as_off
 def test_live_pages_agree_on_the_number_of_overdue_targets(scope, as_office):
     targets_page = as_office.get("/dashboard/targets/").context
     leadership = as_office.get("/dashboard/leadership/").context
-    api = as_office.get("/api/v1/dashboard/targets/").json()
+    api = as_office.get("/api/v1/dashboard/targets/?page_size=1000").json()
 
     red = targets_page["totals"][RED]
     assert leadership["risk_counts"]["red"] == red
@@ -276,7 +277,7 @@ def test_eight_into_and_site_targets_equal_the_register_on_the_page_the_api_and_
     for r in site_rows:
         assert r.reported == _register_value(r.target, r.unit.name if r.unit else None, as_of), r
 
-    api = as_office.get(f"/api/v1/dashboard/targets/?period={period.pk}").json()["targets"]
+    api = as_office.get(f"/api/v1/dashboard/targets/?period={period.pk}&page_size=1000").json()["targets"]
     api_by_key = {(r["target"], r["unit_name"] or r["scope_label"]): r for r in api}
     for r in site_rows:
         assert Decimal(api_by_key[(r.target.pk, r.unit_name)]["reported"]) == r.reported
@@ -297,3 +298,44 @@ def test_eight_into_and_site_targets_equal_the_register_on_the_page_the_api_and_
             assert f"{label}{done * 100 / promised:.0f}%" in pdf, label
     assert "任务14全市省级互嵌式示范点不少于7个14%" in pdf  # 1 named 省级 of 7
     assert "打造示范点18个" not in pdf  # the reports' 9 + 9
+
+
+def test_the_read_model_the_dashboards_and_the_api_agree(scope, as_office):
+    """The figures every surface reads come from one read model (``reports.figures``): it equals a rebuild
+    from the reports, and the page, the API and the trends give exactly its counts and approved totals."""
+    period = scope
+    assert figures.differences() == []
+
+    stored = {
+        unit_id: dict(zip(figures.COUNT_FIELDS, counts, strict=True))
+        for (period_id, unit_id), counts in figures.snapshot()["counts"].items()
+        if period_id == period.pk
+    }
+    api = as_office.get(f"/api/v1/dashboard/completeness/?period={period.pk}").json()
+    assert api["count"] == len(api["units"])  # one page holds the city's 56 units
+    for row in api["units"]:
+        assert {name: row[name] for name in figures.COUNT_FIELDS} == stored.get(
+            row["unit"], dict.fromkeys(figures.COUNT_FIELDS, 0)
+        ), row["unit_name"]
+    assert set(stored) <= {row["unit"] for row in api["units"]}
+    page = as_office.get(f"/dashboard/?period={period.pk}").context["comp"]
+    assert {r.unit.pk: (r.reported, r.on_time) for r in page.units} == {
+        u["unit"]: (u["reported"], u["on_time"]) for u in api["units"]
+    }
+
+    # the quarter's point on the trends page: the same counts, and the approved values of the reports
+    trends = as_office.get(f"/dashboard/trends/?period={period.pk}").context["data"]
+    point = next(p for p in trends.points if p.period == period)
+    assert (point.tally.expected, point.tally.reported, point.tally.on_time) == (
+        api["overall"]["expected"],
+        api["overall"]["reported"],
+        api["overall"]["on_time"],
+    )
+    approved = dict(
+        MetricValue.objects.filter(report__period=period, report__state=State.APPROVED)
+        .exclude(metric__code__in=SITE_CODES)
+        .values_list("metric__code")
+        .annotate(total=Sum("value"))
+    )
+    assert approved == {"materials": Decimal("1200")}
+    assert {code: total for code, total in point.metrics.items() if total} == approved

@@ -14,7 +14,12 @@ Definitions, each written once and only called here:
   the 八进 table does; a target's light is ``targets.light_for``.
 
 Every selector runs a fixed number of queries whatever the number of units: it fetches narrow rows
-(``values_list``) or DB aggregates and assembles in Python.
+(``values_list``) or DB aggregates and assembles in Python. The counts (reported, on time …) and the approved
+metric values come from the read model (``reports.figures``: ``FigureCount``, ``FigureTotal``,
+``FigureKindTotal``), which stores what the rules above compute and is kept by ``reports.services`` in each
+step's transaction; a section or task narrower than its grain is counted from the reports by the same SQL
+(``figures.count_expressions``). Pages ask ``completeness(..., with_cells=False)`` and ``fill_cells`` for the
+rows they show; the documents take every cell.
 """
 
 from .completeness import (
@@ -32,6 +37,7 @@ from .completeness import (
     completeness,
     completeness_over,
     default_period,
+    fill_cells,
     overdue_units,
     unit_period_light,
 )
@@ -89,6 +95,7 @@ __all__ = [
     "current_window_rows",
     "default_period",
     "eight_into_table",
+    "fill_cells",
     "group_target_rows",
     "light_for",
     "overdue_units",

@@ -7,12 +7,15 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
+from django.db.models import Count
 from django.utils import timezone
 
 from campaign.lights import GREEN, LIGHTS, RED, YELLOW
 from campaign.models import Campaign, ReportingPeriod
-from reports.models import ProgressReport
+from reports import figures
+from reports.models import FigureCount, ProgressReport
 from tasks.models import Responsibility, Section, Task
 from units.models import Membership, Unit, display_name
 
@@ -79,6 +82,12 @@ class Tally:
     def on_time_rate(self) -> float | None:
         return self.on_time / self.expected if self.expected else None
 
+    def set_counts(self, counts) -> None:
+        """Take the counts of a read-model row or of ``figures.count_expressions`` (a mapping by name)."""
+        for name in ("submitted", "approved", "returned", "draft", "on_time"):
+            setattr(self, name, counts[name])
+        self.reported = self.submitted + self.approved
+
     def count(self, state: str, on_time: bool) -> None:
         if state == State.SUBMITTED:
             self.submitted += 1
@@ -94,8 +103,14 @@ class Tally:
                 self.on_time += 1
 
     def add(self, other: Tally) -> None:
-        for name in ("expected", "reported", "submitted", "approved", "returned", "draft", "on_time"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        # Written out rather than a loop over names: called for every unit twice per page (~2,000 times).
+        self.expected += other.expected
+        self.reported += other.reported
+        self.submitted += other.submitted
+        self.approved += other.approved
+        self.returned += other.returned
+        self.draft += other.draft
+        self.on_time += other.on_time
 
     def as_dict(self) -> dict:
         return {
@@ -170,51 +185,56 @@ def completeness(
     section: Section | int | None = None,
     unit: Unit | None = None,
     task: Task | None = None,
+    with_cells: bool = True,
 ) -> Completeness:
-    """Units × tasks for ``period`` with per-unit, per-kind and overall tallies (4 queries). The one count
-    of expected / reported / on time: pages, API, documents and the overdue bulletin all read it."""
+    """Units × tasks for ``period`` with per-unit, per-kind and overall tallies. The one count of expected /
+    reported / on time: pages, API, documents and the overdue bulletin all read it.
+
+    Expected: the unit's responsibilities, counted in SQL. Reported, on time …: the read model's counts for
+    the unit and period (``reports.figures``); narrowed to a section or a task (below the read model's
+    grain), the same counts (``figures.count_expressions``) of those tasks' reports, in SQL. 4 queries, and
+    2 more for the matrix's cells (``with_cells``; a page asks ``fill_cells`` for the rows it shows)."""
     section_id = section.pk if isinstance(section, Section) else section
     tasks_qs = Task.objects.filter(campaign_id=period.campaign_id).only("id", "number", "title", "section_id")
     resp_qs = Responsibility.objects.filter(task__campaign_id=period.campaign_id, unit__is_active=True)
-    reports_qs = ProgressReport.objects.filter(period=period)
     units_qs = Unit.objects.filter(is_active=True)  # all columns: cheaper to build than deferred ones
+    narrowed = bool(section_id) or task is not None  # below the read model's (period, unit) grain
+    if narrowed:
+        counts_qs = figures.carried(ProgressReport.objects.filter(period=period, unit__is_active=True))
+    else:
+        counts_qs = FigureCount.objects.filter(period=period, unit__is_active=True)
     if section_id:
         tasks_qs = tasks_qs.filter(section_id=section_id)
         resp_qs = resp_qs.filter(task__section_id=section_id)
-        reports_qs = reports_qs.filter(task__section_id=section_id)
+        counts_qs = counts_qs.filter(task__section_id=section_id)
     if kind:
         resp_qs = resp_qs.filter(unit__kind=kind)
-        reports_qs = reports_qs.filter(unit__kind=kind)
+        counts_qs = counts_qs.filter(unit__kind=kind)
         units_qs = units_qs.filter(kind=kind)
     if unit is not None:
         resp_qs = resp_qs.filter(unit=unit)
-        reports_qs = reports_qs.filter(unit=unit)
+        counts_qs = counts_qs.filter(unit=unit)
         units_qs = units_qs.filter(pk=unit.pk)
     if task is not None:
         tasks_qs = tasks_qs.filter(pk=task.pk)
         resp_qs = resp_qs.filter(task=task)
-        reports_qs = reports_qs.filter(task=task)
+        counts_qs = counts_qs.filter(task=task)
     tasks = list(tasks_qs.order_by("number"))
     units = {u.pk: u for u in units_qs}
 
     rows: dict[int, UnitRow] = {}
-    for unit_id, task_id in resp_qs.values_list("unit_id", "task_id").order_by():
-        row = rows.get(unit_id)
-        if row is None:
-            row = rows[unit_id] = UnitRow(unit=units[unit_id])
-        row.expected += 1
-        row.cells[task_id] = Cell()
-
-    for report_id, unit_id, task_id, state, first_submitted in reports_qs.values_list(
-        "id", "unit_id", "task_id", "state", "first_submitted_at"
-    ).order_by():
-        row = rows.get(unit_id)
-        cell = row.cells.get(task_id) if row else None
-        if cell is None:  # a report on a task the unit no longer carries: not expected, not counted
-            continue
-        on_time = ProgressReport.counts_on_time(state, first_submitted, period)
-        cell.state, cell.report_id, cell.on_time = state, report_id, on_time
-        row.count(state, on_time)
+    for unit_id, expected in (
+        resp_qs.values("unit_id").annotate(n=Count("id")).values_list("unit_id", "n").order_by()
+    ):
+        rows[unit_id] = UnitRow(unit=units[unit_id], expected=expected)
+    if narrowed:
+        counted = counts_qs.values("unit_id").annotate(**figures.count_expressions()).order_by()
+    else:
+        counted = counts_qs.values("unit_id", *figures.COUNT_FIELDS)
+    for counts in counted:
+        row = rows.get(counts["unit_id"])
+        if row is not None:  # counts of a unit that carries none of the tasks: not expected
+            row.set_counts(counts)
 
     ordered = sorted(rows.values(), key=lambda r: (KIND_ORDER.get(r.unit.kind, 9), r.unit.order, r.unit.pk))
     groups: list[KindGroup] = []
@@ -226,7 +246,7 @@ def completeness(
         groups[-1].totals.add(row)
         overall.add(row)
     section_obj = section if isinstance(section, Section) else None
-    return Completeness(
+    comp = Completeness(
         period=period,
         tasks=tasks,
         units=ordered,
@@ -235,6 +255,47 @@ def completeness(
         kind=kind,
         section=section_obj,
     )
+    if with_cells:  # every row: the same filters as the tallies rather than a list of every unit's id
+        reports_qs = ProgressReport.objects.filter(period=period, task__in=tasks_qs)
+        if kind or unit is not None:
+            reports_qs = reports_qs.filter(unit__in=units_qs)
+        _fill_cells(comp, ordered, resp_qs, reports_qs)
+    return comp
+
+
+def fill_cells(comp: Completeness, rows: list[UnitRow]) -> None:
+    """The matrix cells of ``rows`` (the page of them a page shows): one per task the unit carries among
+    ``comp.tasks``, with its report's state, id and whether it counts on time (2 queries)."""
+    unit_ids = [row.unit.pk for row in rows]
+    task_ids = [t.pk for t in comp.tasks]
+    _fill_cells(
+        comp,
+        rows,
+        Responsibility.objects.filter(unit_id__in=unit_ids, task_id__in=task_ids),
+        ProgressReport.objects.filter(period=comp.period, unit_id__in=unit_ids, task_id__in=task_ids),
+    )
+
+
+def _fill_cells(comp: Completeness, rows: list[UnitRow], resp_qs, reports_qs) -> None:
+    by_unit = {row.unit.pk: row for row in rows}
+    for row in rows:
+        row.cells = {}
+    if not rows or not comp.tasks:
+        return
+    for unit_id, task_id in resp_qs.values_list("unit_id", "task_id").order_by():
+        row = by_unit.get(unit_id)
+        if row is not None:
+            row.cells[task_id] = Cell()
+    period = comp.period
+    for report_id, unit_id, task_id, state, first_submitted in reports_qs.values_list(
+        "id", "unit_id", "task_id", "state", "first_submitted_at"
+    ).order_by():
+        row = by_unit.get(unit_id)
+        cell = row.cells.get(task_id) if row is not None else None
+        if cell is None:  # a report on a task the unit no longer carries: not expected, not counted
+            continue
+        cell.state, cell.report_id = state, report_id
+        cell.on_time = ProgressReport.counts_on_time(state, first_submitted, period)
 
 
 def completeness_over(
@@ -264,12 +325,19 @@ def unit_period_light(row: Tally, period: ReportingPeriod, today: dt.date | None
         return RED, f"退回未重报{row.returned}项"
     pending = row.not_reported - row.returned
     if pending:
-        key, _ = ProgressReport.light_for(None, period, today)
+        key = _missing_light(period.pk, period.due_on, period, today)
         if key == RED:
             return RED, f"逾期未报{pending}项"
         if key == YELLOW:
             return YELLOW, f"即将截止，未报{pending}项"
     return GREEN, LIGHTS[GREEN].label
+
+
+@lru_cache(maxsize=64)
+def _missing_light(_period_id: int, _due_on: dt.date, period: ReportingPeriod, today: dt.date) -> str:
+    """The light of a report not reported in ``period`` on ``today`` (``ProgressReport.light_for``): the same
+    for every unit of a period, so asked once per period and day, not once per unit (~1,000 on a page)."""
+    return ProgressReport.light_for(None, period, today)[0]
 
 
 @dataclass

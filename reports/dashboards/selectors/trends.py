@@ -7,13 +7,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 
 from campaign.models import Campaign, ReportingPeriod
-from reports.models import MetricValue, ProgressReport
+from reports import figures
+from reports.models import FigureCount, FigureKindTotal
 from tasks.models import Metric, Responsibility
 
-from .completeness import ZERO, State, Tally, _today
+from .completeness import ZERO, Tally, _today
 
 
 @dataclass
@@ -49,13 +50,14 @@ def trends(
     with_metrics: bool = True,
 ) -> Trends:
     """Reporting and on-time rates and the common metrics' totals for every quarter that has started
-    (5 queries; 3 without metrics). Expected = as_of's responsibilities of active units. The 示范点 metrics
+    (5 queries; 4 without metrics). Expected = as_of's responsibilities of active units. The 示范点 metrics
     are left out: sites are counted in the register (the 八进 table and the site targets), and the units'
     typed per-quarter numbers would say "本季度打造示范点18个" where the register names 3.
 
-    Unlike ``completeness`` (which checks every report against the unit's tasks), reports are counted
-    without joining responsibilities: services only create reports on tasks the unit carries, and the
-    semi-join would cost a second pass over ~100,000 reports at province scale."""
+    Both come from the read model (``reports.figures``): the active units' report counts per period, the
+    very counts ``completeness`` reads, so a quarter's point equals that quarter's completeness; and the
+    approved reports' metric values per period and unit kind (of every unit, as the target figures count
+    them; ``FigureKindTotal``)."""
     as_of = _today(as_of)
     periods = list(ReportingPeriod.objects.filter(campaign=campaign).as_of(as_of).order_by("year", "quarter"))
     metrics = (
@@ -68,47 +70,32 @@ def trends(
         else []
     )
     resp_qs = Responsibility.objects.filter(task__campaign=campaign, unit__is_active=True)
-    reports_qs = ProgressReport.objects.filter(period__in=periods, unit__is_active=True)
-    values_qs = MetricValue.objects.filter(
-        report__period__in=periods, report__state=State.APPROVED, metric__in=metrics
-    )
+    counts_qs = FigureCount.objects.filter(period__in=periods, unit__is_active=True)
+    values_qs = FigureKindTotal.objects.filter(period__in=periods, metric__in=metrics)
     if kind:
         resp_qs = resp_qs.filter(unit__kind=kind)
-        reports_qs = reports_qs.filter(unit__kind=kind)
-        values_qs = values_qs.filter(report__unit__kind=kind)
+        counts_qs = counts_qs.filter(unit__kind=kind)
+        values_qs = values_qs.filter(kind=kind)
     expected = resp_qs.count()
     if not periods:
         return Trends([], metrics, kind)
     counts = {
         row["period_id"]: row
-        for row in reports_qs.values("period_id")
-        .annotate(
-            submitted=Count("id", filter=Q(state=State.SUBMITTED)),
-            approved=Count("id", filter=Q(state=State.APPROVED)),
-            returned=Count("id", filter=Q(state=State.RETURNED)),
-            draft=Count("id", filter=Q(state__in=ProgressReport.UNSENT_STATES)),
-            on_time=Count("id", filter=ProgressReport.ON_TIME),
-        )
+        for row in counts_qs.values("period_id")
+        .annotate(**{f"sum_{name}": Sum(name) for name in figures.COUNT_FIELDS})
         .order_by()
     }
     code_by_id = {m.pk: m.code for m in metrics}
     totals: dict[int, dict[str, Decimal]] = defaultdict(dict)
     if metrics:
         for period_id, metric_id, total in (
-            values_qs.values_list("report__period_id", "metric_id").annotate(total=Sum("value")).order_by()
+            values_qs.values_list("period_id", "metric_id").annotate(total=Sum("value")).order_by()
         ):
             totals[period_id][code_by_id[metric_id]] = total or ZERO
     points = []
     for p in periods:
         c = counts.get(p.pk, {})
-        tally = Tally(
-            expected=expected,
-            submitted=c.get("submitted", 0),
-            approved=c.get("approved", 0),
-            returned=c.get("returned", 0),
-            draft=c.get("draft", 0),
-            on_time=c.get("on_time", 0),
-        )
-        tally.reported = tally.submitted + tally.approved
+        tally = Tally(expected=expected)
+        tally.set_counts({name: c.get(f"sum_{name}") or 0 for name in figures.COUNT_FIELDS})
         points.append(TrendPoint(p, tally, totals.get(p.pk, {})))
     return Trends(points, metrics, kind)

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from campaign.models import Campaign, ReportingPeriod
-from reports.models import ProgressReport
+from reports import figures
+from reports.models import FigureCount, ProgressReport
 from tasks.models import Task
 from units.models import Membership, Unit, display_name
 
@@ -44,7 +45,8 @@ class UnitRecord:
 
 
 def unit_record(unit: Unit, campaign: Campaign, *, today: dt.date | None = None) -> UnitRecord:
-    """One unit's record: per period tallies and cells, reports now returned, its target rows (≤ 10 queries)."""
+    """One unit's record: per period tallies (the read model's counts, as ``completeness``) and cells,
+    reports now returned, its target rows (≤ 11 queries)."""
     today = _today(today)
     periods = list(
         ReportingPeriod.objects.filter(campaign=campaign).as_of(today).order_by("-year", "-quarter")
@@ -58,6 +60,10 @@ def unit_record(unit: Unit, campaign: Campaign, *, today: dt.date | None = None)
     period_by_id = {p.pk: p for p in periods}
     cells: dict[int, dict[int, Cell]] = {p.pk: {t.pk: Cell() for t in tasks} for p in periods}
     tallies = {p.pk: Tally(expected=len(tasks)) for p in periods}
+    for counts in FigureCount.objects.filter(unit=unit, period__in=periods).values(
+        "period_id", *figures.COUNT_FIELDS
+    ):
+        tallies[counts["period_id"]].set_counts(counts)
     returned: list[ReturnedReport] = []
     for report_id, period_id, task_id, state, first_submitted, reason, reviewed_at in (
         ProgressReport.objects.filter(unit=unit, period__in=periods)
@@ -72,7 +78,6 @@ def unit_record(unit: Unit, campaign: Campaign, *, today: dt.date | None = None)
         period = period_by_id[period_id]
         on_time = ProgressReport.counts_on_time(state, first_submitted, period)
         cell.state, cell.report_id, cell.on_time = state, report_id, on_time
-        tallies[period_id].count(state, on_time)
         if state == State.RETURNED:
             returned.append(ReturnedReport(report_id, period, task_by_id[task_id], reason, reviewed_at))
     overall = Tally()

@@ -198,11 +198,16 @@ def test_completeness_runs_in_a_fixed_number_of_queries_whatever_the_number_of_u
     q = world.period(2025, 1)
     more_units(world, 3)
     small = queries(lambda: sel.completeness(q))
+    small_tallies = queries(lambda: sel.completeness(q, with_cells=False))
+    small_section = queries(lambda: sel.completeness(q, section=world.s8, with_cells=False))
     small_overdue = queries(lambda: sel.overdue_units(sel.completeness(q), today=dt.date(2025, 5, 1)))
     more_units(world, 40, start=3)
 
     large = queries(lambda: sel.completeness(q))
+    large_tallies = queries(lambda: sel.completeness(q, with_cells=False))
+    large_section = queries(lambda: sel.completeness(q, section=world.s8, with_cells=False))
     large_overdue = queries(lambda: sel.overdue_units(sel.completeness(q), today=dt.date(2025, 5, 1)))
 
-    assert small == large == 4
-    assert small_overdue == large_overdue == 5
+    assert small == large == 6  # tasks, units, expected, the read model's counts; the cells' 2
+    assert small_tallies == large_tallies == small_section == large_section == 4
+    assert small_overdue == large_overdue == 7

@@ -16,8 +16,7 @@ from reports.compilations.models import Compilation
 from reports.models import ProgressReport
 from tasks.models import Responsibility, Task
 from tests.campaign.test_decorators import assert_error_page
-from tests.factories import make_report
-from tests.reports.dashboards.world import site
+from tests.reports.dashboards.world import make_report, site
 from units.models import Unit
 
 State = ProgressReport.State
@@ -292,3 +291,55 @@ def test_targets_and_trends_pages_show_figures_as_of_a_chosen_quarter_and_nothin
     assert f'<option value="{q3.pk}" selected>2025年第三季度末</option>' in targets.content.decode()
     assert [(p.period.year, p.period.quarter) for p in trends.context["data"].points][-1] == (2025, 3)
     assert "数据截至 2025年9月30日，不含此后的报告期。" in trends.content.decode()
+
+
+def test_the_apis_page_their_long_lists_and_keep_the_totals_whole(as_office, open_period, unit_a):
+    make_report(period=open_period, unit=unit_a, task=3, state=State.APPROVED)
+    url = "/api/v1/dashboard/completeness/"
+    whole = as_office.get(url, {"period": open_period.pk}).json()
+    first = as_office.get(url, {"period": open_period.pk, "page_size": 20}).json()
+    third = as_office.get(url, {"period": open_period.pk, "page_size": 20, "page": 3}).json()
+
+    assert (whole["count"], whole["pages"], whole["next"]) == (55, 1, None)  # the city fits one page
+    assert (first["count"], first["page"], first["pages"], len(first["units"])) == (55, 1, 3, 20)
+    assert "page=2" in first["next"] and first["previous"] is None
+    assert len(third["units"]) == 15 and third["next"] is None
+    # the page's units and their matrix rows, in the whole list's order; the totals cover every unit
+    assert [u["unit"] for u in first["units"] + third["units"]] == [
+        u["unit"] for u in whole["units"][:20] + whole["units"][40:]
+    ]
+    assert [m["unit"] for m in third["matrix"]] == [u["unit"] for u in third["units"]]
+    assert first["overall"] == third["overall"] == whole["overall"]
+    assert first["groups"] == whole["groups"]
+    assert as_office.get(url, {"period": open_period.pk, "page_size": 20, "page": 4}).status_code == 404
+
+    targets = as_office.get("/api/v1/dashboard/targets/", {"page_size": 1000}).json()
+    paged = as_office.get("/api/v1/dashboard/targets/", {"page_size": 10, "page": 2}).json()
+    assert paged["count"] == targets["count"] == len(targets["targets"]) > 100
+    assert paged["targets"] == targets["targets"][10:20]
+    assert paged["totals"] == targets["totals"]
+    assert sum(targets["totals"].values()) == targets["count"]
+    default = as_office.get("/api/v1/dashboard/targets/").json()
+    assert len(default["targets"]) == 100 and "page=2" in default["next"]
+
+
+def test_a_page_of_the_period_dashboard_shows_its_units_cells_and_every_units_totals(
+    as_office, as_leader, open_period, unit_b, monkeypatch
+):
+    monkeypatch.setattr("reports.dashboards.views.UNITS_PER_PAGE", 20)
+    made = make_report(period=open_period, unit=unit_b, task=5, state=State.SUBMITTED)
+    whole = as_office.get(f"/dashboard/?period={open_period.pk}").context["comp"]
+    pages = [as_office.get(f"/dashboard/?period={open_period.pk}&page={n}") for n in (1, 2, 3)]
+
+    shown = [re.findall(r'<tr data-unit="([^"]+)">', p.content.decode()) for p in pages]
+    assert [len(codes) for codes in shown] == [20, 20, 15]
+    assert sum(shown, []) == [row.unit.code for row in whole.units]
+    page_of_kongtong = next(p for p, codes in zip(pages, shown, strict=True) if "kongtong" in codes)
+    body = page_of_kongtong.content.decode()
+    row = re.search(r'<tr data-unit="kongtong">(.*?)</tr>', body, re.S).group(1)
+    assert f'href="/reports/{made.pk}/"' in row and "c-submitted" in row
+    for page in pages:  # totals of every unit on each page, and the pager in Chinese
+        assert page.context["comp"].overall.reported == whole.overall.reported == 1
+        assert f"第 {page.context['page'].number} / 3 页，共 55 条" in page.content.decode()
+    assert "下一页" in pages[0].content.decode() and "上一页" in pages[2].content.decode()
+    assert as_leader.get(f"/dashboard/?period={open_period.pk}&page=3").status_code == 200
