@@ -1,6 +1,7 @@
 """Kinds of compiled documents that other apps add to the compilations machinery.
 
-The built-in kinds (quarterly, unit, task, annual, ledger) are about reports and live in ``models.Compilation.Kind``.
+The built-in kinds (quarterly, unit, task, annual, ledger) are about reports: ``BuiltInKind`` here, which the
+model takes as ``Compilation.Kind`` (so this module needs nothing from ``models``).
 An app further down the dependency arrows (``assessment``: the 申报 dossier) registers its kind here from its
 ``AppConfig.ready()``, so that ``reports`` never imports it: the kind's formats, the name of the one request
 parameter that names what it covers (``system``), who may ask for it, how to resolve and label that object, and
@@ -16,10 +17,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
 if TYPE_CHECKING:
     from campaign.models import Campaign
 
     from .models import Compilation
+
+
+class BuiltInKind(models.TextChoices):
+    QUARTERLY = "quarterly", _("季度汇总")
+    UNIT = "unit", _("单位报告")
+    TASK = "task", _("任务报告")
+    ANNUAL = "annual", _("年度工作总结")
+    LEDGER = "ledger", _("台账")
 
 
 @dataclass(frozen=True)
@@ -75,9 +87,7 @@ def kind_choices() -> list[tuple[str, str]]:
     """``Compilation.kind``'s choices: the built-in kinds, then the registered ones. A callable, so that the
     field's choices (labels, admin, API enums) include kinds registered after the model was defined, and the
     migration refers to this function instead of freezing a list."""
-    from .models import Compilation
-
-    return [*Compilation.Kind.choices, *((k.value, k.label) for k in _registry.values())]
+    return [*BuiltInKind.choices, *((k.value, k.label) for k in _registry.values())]
 
 
 def kind_labels() -> dict[str, str]:

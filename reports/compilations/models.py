@@ -15,12 +15,7 @@ class Compilation(models.Model):
     overwrite the newer one. ``attempts`` counts runs since the last request or retry.
     """
 
-    class Kind(models.TextChoices):
-        QUARTERLY = "quarterly", _("季度汇总")
-        UNIT = "unit", _("单位报告")
-        TASK = "task", _("任务报告")
-        ANNUAL = "annual", _("年度工作总结")
-        LEDGER = "ledger", _("台账")
+    Kind = kinds.BuiltInKind
 
     class Format(models.TextChoices):
         PDF = "pdf", "PDF"
