@@ -10,6 +10,6 @@ class AssessmentConfig(AppConfig):
         # The 申报 dossier is a compiled document: registered here, so that reports never imports assessment.
         from reports.compilations import kinds
 
-        from .dossier import compilation_kind
+        from .dossier_kind import compilation_kind
 
         kinds.register(compilation_kind())

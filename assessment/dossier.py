@@ -34,7 +34,6 @@ from reports.compilations import kinds
 from reports.evidence import human_size
 from reports.models import Evidence, ProgressReport
 
-from . import access as assessment_access
 from .models import EvidencePick, Indicator, IndicatorAccount, IndicatorSystem
 from .selectors import Node, indicator_tree
 
@@ -80,43 +79,6 @@ def system_labels(ids: Iterable[int]) -> dict[int, str]:
 
 def system_options() -> list[tuple[int, str]]:
     return [(s.pk, s.name) for s in IndicatorSystem.objects.filter(is_active=True).only("pk", "name")]
-
-
-def render(compilation, directory: Path, progress) -> Path:
-    system = IndicatorSystem.objects.select_related("campaign").filter(pk=compilation.subject_id).first()
-    if system is None:
-        raise DomainError("该申报材料对应的指标体系已被删除。", code="not_found")
-    prune_work_dirs()
-    if compilation.format == "zip":
-        from .dossier_zip import render_zip
-
-        return render_zip(compilation, system, Path(directory), progress)
-    from .dossier_pdf import render_pdf
-
-    return render_pdf(compilation, system, Path(directory), progress)
-
-
-def compilation_kind() -> kinds.ExtraKind:
-    return kinds.ExtraKind(
-        value=KIND,
-        label=LABEL,
-        formats=("pdf", "zip"),
-        scope="system",
-        scope_label="指标体系",
-        help=HELP,
-        resolve=resolve_system,
-        can_request=assessment_access.can_edit,
-        labels=system_labels,
-        render=render,
-        options=system_options,
-        refusal=REFUSAL,
-        api_help=(
-            "PDF 为公文格式：封面、按指标的目录（带页码）、各指标的情况说明、自评得分与评分理由、入卷佐证材料"
-            "（图片嵌入，PDF 附在该指标之后，其他文件列出名称），每项指标一个书签；ZIP 为入卷原始文件，按"
-            "“一级指标/三级指标/序号 文件名”分文件夹，附 Excel 台账（来源、说明、大小、SHA-256）。"
-            "只有创建办可以申请；领导可查看和下载已生成的文件；各单位看不到。"
-        ),
-    )
 
 
 # --------------------------------------------------------------------------------------- the sections

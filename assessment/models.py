@@ -33,13 +33,20 @@ class IndicatorSystem(models.Model):
     scope = models.CharField(_("层级"), max_length=20, choices=Scope.choices, default=Scope.NATIONAL)
     description = models.TextField(_("说明"), blank=True)
     source = models.CharField(
-        _("依据文件"), max_length=300, blank=True, help_text=_("如：国家民委《全国民族团结进步示范测评指标体系（试行）》")
+        _("依据文件"),
+        max_length=300,
+        blank=True,
+        help_text=_("如：国家民委《全国民族团结进步示范测评指标体系（试行）》"),
     )
     is_example = models.BooleanField(
         _("示例"), default=False, help_text=_("据公开资料整理的示例，须以正式文件替换")
     )
     pass_score = models.DecimalField(
-        _("申报分数线"), max_digits=6, decimal_places=2, default=Decimal("90"), validators=[MinValueValidator(0)]
+        _("申报分数线"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("90"),
+        validators=[MinValueValidator(0)],
     )
     full_score = models.DecimalField(
         _("满分"), max_digits=6, decimal_places=2, default=Decimal("100"), validators=[MinValueValidator(0)]
@@ -163,6 +170,9 @@ class IndicatorLink(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.indicator_id} → 任务 {self.task_id}（{self.get_state_display()}）"
+
 
 class IndicatorAccount(models.Model):
     """The office's work on one leaf: the account (情况说明) written for the dossier, and the self-score with its
@@ -174,7 +184,12 @@ class IndicatorAccount(models.Model):
     )
     account = models.TextField(_("情况说明"), blank=True)
     score = models.DecimalField(
-        _("自评得分"), max_digits=6, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        _("自评得分"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
     justification = models.TextField(_("评分理由"), blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
@@ -192,6 +207,9 @@ class IndicatorAccount(models.Model):
         verbose_name = _("指标自评")
         verbose_name_plural = _("指标自评")
 
+    def __str__(self) -> str:
+        return f"指标 {self.indicator_id} 的自评"
+
 
 class ScoreEntry(models.Model):
     """Who scored what, when: one row per change of a leaf's score or justification."""
@@ -203,7 +221,11 @@ class ScoreEntry(models.Model):
     hint = models.DecimalField(_("系统建议分"), max_digits=6, decimal_places=2, null=True, blank=True)
     justification = models.TextField(_("评分理由"), blank=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("评分人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("评分人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     at = models.DateTimeField(_("时间"), default=timezone.now)
 
@@ -211,6 +233,9 @@ class ScoreEntry(models.Model):
         verbose_name = _("评分记录")
         verbose_name_plural = _("评分记录")
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"指标 {self.indicator_id}：{self.score}"
 
 
 class OfficeFile(models.Model):
@@ -226,7 +251,11 @@ class OfficeFile(models.Model):
     sha256 = models.CharField(_("校验值"), max_length=64, blank=True)
     caption = models.CharField(_("说明"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
@@ -234,6 +263,9 @@ class OfficeFile(models.Model):
         verbose_name = _("创建办材料")
         verbose_name_plural = _("创建办材料")
         ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class EvidencePick(models.Model):
@@ -269,7 +301,11 @@ class EvidencePick(models.Model):
     )
     order = models.PositiveIntegerField(_("排序"), default=0)
     picked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("选取人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("选取人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     picked_at = models.DateTimeField(_("选取时间"), default=timezone.now)
 
@@ -291,6 +327,9 @@ class EvidencePick(models.Model):
             models.UniqueConstraint(fields=["indicator", "office_file"], name="evidence_pick_file_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"指标 {self.indicator_id} 的入卷材料 #{self.pk}"
+
 
 class InspectorGrant(models.Model):
     """Read-only access for a third-party evaluator to one system's indicators, accounts and picked evidence,
@@ -306,7 +345,11 @@ class InspectorGrant(models.Model):
     expires_at = models.DateTimeField(_("有效期至"))
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
@@ -314,6 +357,9 @@ class InspectorGrant(models.Model):
         verbose_name = _("评估访问授权")
         verbose_name_plural = _("评估访问授权")
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
 
     def is_valid(self, now=None) -> bool:
         now = now or timezone.now()
@@ -335,3 +381,6 @@ class InspectorView(models.Model):
         verbose_name = _("评估访问记录")
         verbose_name_plural = _("评估访问记录")
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.grant_id} {self.path}"

@@ -41,7 +41,9 @@ def indicator_tree(system: IndicatorSystem) -> list[Node]:
         (parent.children if parent else roots).append(node)
 
     def total(node: Node) -> Decimal:
-        node.points = node.indicator.points if node.is_leaf else sum((total(c) for c in node.children), Decimal(0))
+        node.points = (
+            node.indicator.points if node.is_leaf else sum((total(c) for c in node.children), Decimal(0))
+        )
         return node.points
 
     for root in roots:

@@ -1373,7 +1373,7 @@ def _scan(item: DemoFile) -> bytes:
     """A sign-in sheet printed, signed by hand and scanned: one A4 page as a picture inside a PDF."""
     from PIL import Image, ImageDraw
 
-    from campaign.management.commands.setup_demo import GIVEN, SURNAMES
+    from units.demo_names import GIVEN, SURNAMES
 
     rng = random.Random(f"demo:evidence:scan:{item.seed}")
     w, h = A4_100DPI

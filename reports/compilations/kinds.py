@@ -23,8 +23,6 @@ from django.utils.translation import gettext_lazy as _
 if TYPE_CHECKING:
     from campaign.models import Campaign
 
-    from .models import Compilation
-
 
 class BuiltInKind(models.TextChoices):
     QUARTERLY = "quarterly", _("季度汇总")
@@ -60,7 +58,7 @@ class ExtraKind:
     # (ids) -> {id: label}: the subjects' labels for lists, in one query.
     labels: Callable[[Iterable[int]], dict[int, str]]
     # (compilation, directory, progress) -> Path: writes the file into ``directory``.
-    render: Callable[[Compilation, Path, Callable[[int, str], None]], Path]
+    render: Callable[[models.Model, Path, Callable[[int, str], None]], Path]
     # () -> [(id, label)]: what the request form offers for ``scope``.
     options: Callable[[], list[tuple[int, str]]] = field(default=lambda: [])
     refusal: str = "您没有生成该类汇编文件的权限。"
@@ -94,11 +92,11 @@ def kind_labels() -> dict[str, str]:
     return {value: str(label) for value, label in kind_choices()}
 
 
-def subject_labels(compilations: Iterable[Compilation]) -> None:
+def subject_labels(compilations: Iterable[models.Model]) -> None:
     """Give each compilation of an extra kind its subject's label (``_subject_label``), one query per kind, so
     that a list's ``scope_label`` reads nothing more."""
     rows = [c for c in compilations if c.kind in _registry and c.subject_id]
-    by_kind: dict[str, list[Compilation]] = {}
+    by_kind: dict[str, list[models.Model]] = {}
     for compilation in rows:
         by_kind.setdefault(compilation.kind, []).append(compilation)
     for value, items in by_kind.items():

@@ -22,44 +22,11 @@ from campaign.services import (
     periods_advance,
     periods_ensure_until,
 )
+from units.demo_names import GIVEN, SURNAMES
 from units.models import CampaignRole, Membership, Unit
 
 DEFAULT_PASSWORD = "demo-pass-2024"
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "pingliang-2023.json"
-
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
-GIVEN = [
-    "晓燕",
-    "建国",
-    "海燕",
-    "志强",
-    "丽娟",
-    "文博",
-    "红梅",
-    "永刚",
-    "雪梅",
-    "伟",
-    "静",
-    "磊",
-    "娜",
-    "军",
-    "敏",
-    "涛",
-    "芳",
-    "杰",
-    "霞",
-    "斌",
-    "佳怡",
-    "子涵",
-    "明轩",
-    "欣然",
-    "浩然",
-    "思远",
-    "玉兰",
-    "国庆",
-    "春生",
-    "秀英",
-]
 
 
 def demo_name(i: int) -> tuple[str, str]:
