@@ -9,8 +9,10 @@ whatever they sent; a body that is not a JSON object is then a 400 (``ObjectJSON
 
 from __future__ import annotations
 
+import copy
+
 import django_filters
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -38,7 +40,28 @@ from .models import Evidence, MetricValue, ProgressReport, ReportEvent
 # ---------------------------------------------------------------- serializers
 
 
-class MetricValueSerializer(serializers.ModelSerializer):
+class FieldsBuiltOnce:
+    """A ModelSerializer whose fields are worked out from the model once per class, not once per answer.
+
+    DRF builds a ModelSerializer's fields for every serializer object (model introspection, verbose names,
+    validators: half the time of serializing one report). Built once here, unbound; each serializer object
+    gets its own copy of each field, since binding a field (``bind``: its name and parent) sets attributes on
+    it: a plain copy of a simple field, a full copy of a nested serializer (whose child is bound to it). Only
+    for serializers whose fields do not depend on the request."""
+
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built_once")
+        if built is None:
+            built = super().get_fields()
+            cls._fields_built_once = built
+        return {
+            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            for name, field in built.items()
+        }
+
+
+class MetricValueSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     code = serializers.CharField(source="metric.code", read_only=True)
     name = serializers.CharField(source="metric.name", read_only=True)
     unit_of_measure = serializers.CharField(source="metric.unit_of_measure", read_only=True)
@@ -49,7 +72,7 @@ class MetricValueSerializer(serializers.ModelSerializer):
         fields = ["metric", "code", "name", "unit_of_measure", "value", "unusual"]
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     file_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     uploaded_by_name = serializers.SerializerMethodField()
@@ -81,7 +104,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
         return display_name(obj.uploaded_by) if obj.uploaded_by else ""
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     progress_status_label = serializers.CharField(source="get_progress_status_display", read_only=True)
     metrics = MetricValueSerializer(source="metric_values", many=True, read_only=True)
@@ -167,7 +190,7 @@ class ReportWriteSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, error_messages={"invalid": "version 应为整数。"})
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     action_label = serializers.CharField(source="get_action_display", read_only=True)
     actor_name = serializers.SerializerMethodField()
 
@@ -234,6 +257,16 @@ class ReportFilter(django_filters.FilterSet):
         model = ProgressReport
         fields = ["period", "unit", "task", "task_number", "state", "progress_status"]
 
+    def get_form_class(self):
+        """The form that reads the query string, made once per class (django-filter makes a new form class,
+        with a form field per filter, for every request); the filters do not depend on the request."""
+        cls = type(self)
+        form = cls.__dict__.get("_form_class_once")
+        if form is None:
+            form = super().get_form_class()
+            cls._form_class_once = form
+        return form
+
 
 TAG = "进展报告"
 STALE = OpenApiResponse(description="版本冲突：报告已被他人修改，请重新读取、核对后再提交")
@@ -262,22 +295,46 @@ class ReportViewSet(
     filterset_class = ReportFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
+    # Actions on one report that read only the report row and what the checks look at (its period, unit and
+    # task), not its figures and files: the steps, which answer with what they wrote (``_written``), and the
+    # report's own lists (evidence, events), which read their rows themselves.
+    ROW_ACTIONS = frozenset(
+        ["partial_update", "submit", "return_", "signoff", "approve", "evidence", "evidence_remove", "events"]
+    )
+
     def get_queryset(self):
+        visible = selectors.visible_reports(get_access(self.request.user))
+        if self.action in self.ROW_ACTIONS:
+            return visible.select_related("period", "unit", "task")
         return (
-            selectors.visible_reports(get_access(self.request.user))
-            .select_related("period", "signed_off_by")
-            .prefetch_related(
-                Prefetch(
-                    "metric_values",
-                    queryset=MetricValue.objects.select_related("metric").order_by("metric__order"),
-                ),
-                Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
-            )
+            visible.select_related("period", "signed_off_by")
+            .prefetch_related(*self._shown())
             .order_by("-period__year", "-period__quarter", "unit__order", "task__number")
         )
 
-    def _fresh(self, pk: int) -> Response:
-        report = self.get_queryset().get(pk=pk)
+    @staticmethod
+    def _shown(*, evidence: bool = True) -> list[Prefetch]:
+        """What a report's answer shows besides its own row: its figures (with their metric) and its files."""
+        shown = [
+            Prefetch(
+                "metric_values",
+                queryset=MetricValue.objects.select_related("metric").order_by("metric__order"),
+            )
+        ]
+        if evidence:
+            shown.append(Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")))
+        return shown
+
+    def _written(self, report: ProgressReport, *, created: bool = False) -> dict:
+        """The report as the step just wrote it, from the row the service returns (every column as written,
+        under its row lock, with the period, unit and task it was checked against): only its figures and
+        files are read to show them (2 queries; 1 after a create, which has no files yet), never the whole
+        report again."""
+        prefetch_related_objects([report], *self._shown(evidence=not created))
+        if created:
+            no_files = Evidence.objects.none()
+            no_files._result_cache, no_files._prefetch_done = [], True
+            report._prefetched_objects_cache["evidence"] = no_files
         return ReportSerializer(report, context=self.get_serializer_context()).data
 
     def get_object(self):
@@ -330,7 +387,7 @@ class ReportViewSet(
             fields=self._fields(data),
             metrics=data.get("metrics"),
         )
-        return Response(self._fresh(report.pk), status=status.HTTP_201_CREATED)
+        return Response(self._written(report, created=True), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="修改进展报告",
@@ -360,7 +417,7 @@ class ReportViewSet(
             fields=self._fields(data),
             metrics=data.get("metrics"),
         )
-        return Response(self._fresh(report.pk))
+        return Response(self._written(report))
 
     def _input(self, request) -> dict:
         return self._valid(ReportWriteSerializer, request)
@@ -387,7 +444,7 @@ class ReportViewSet(
         report = self._report_for("author")
         version = self._valid(SubmitSerializer, request).get("version")
         report = services.report_submit(report=report, by=request.user, version=version)
-        return Response(self._fresh(report.pk))
+        return Response(self._written(report))
 
     @extend_schema(
         summary="退回报告",
@@ -403,7 +460,7 @@ class ReportViewSet(
         report = self._report_for_return()
         reason = self._valid(ReturnSerializer, request).get("reason", "")
         report = services.report_return(report=report, by=request.user, reason=reason)
-        return Response(self._fresh(report.pk))
+        return Response(self._written(report))
 
     def _report_for_return(self) -> ProgressReport:
         """A report waiting for sign-off is its unit leader's to return; any other, the office's."""
@@ -429,7 +486,7 @@ class ReportViewSet(
         report = self._report_for("signer")
         comment = self._valid(ApproveSerializer, request).get("comment", "")
         report = services.report_signoff(report=report, by=request.user, comment=comment)
-        return Response(self._fresh(report.pk))
+        return Response(self._written(report))
 
     @extend_schema(
         summary="审核通过报告",
@@ -442,7 +499,7 @@ class ReportViewSet(
         report = self._report_for("office")
         comment = self._valid(ApproveSerializer, request).get("comment", "")
         report = services.report_approve(report=report, by=request.user, comment=comment)
-        return Response(self._fresh(report.pk))
+        return Response(self._written(report))
 
     @staticmethod
     def _valid(serializer_class, request) -> dict:

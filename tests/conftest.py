@@ -11,6 +11,7 @@ test that is not transactional, and ``plan`` loads it itself when it is missing.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,19 @@ from units.models import CampaignRole, Membership, Unit
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "pingliang-2023.json"
 PLAN_PK = 1
 PASSWORD = "test-pass-123"
+
+
+# ------------------------------------------------------------------------- the test database, once
+
+
+def pytest_configure(config):
+    """The SQLite test database is made from the models, not by replaying every migration: replaying them
+    (rendering ~60 migration states) took 8–10 s per xdist worker, before the first test. The schema is the
+    same: ``make test`` runs ``makemigrations --check`` first, and tests/campaign/test_hardening_auth.py
+    still applies every migration to a fresh SQLite database (``migrate`` under production settings).
+    ``--migrations`` asks for them anyway; on PostgreSQL (DATABASE_URL: the integration suite) they run."""
+    if "--migrations" not in config.invocation_params.args and not os.environ.get("DATABASE_URL"):
+        config.option.nomigrations = True
 
 
 # --------------------------------------------------------------------------------- the plan, once

@@ -4,6 +4,8 @@ that need a report in a given state at a given time. Workflow tests go through r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import factory
@@ -54,6 +56,28 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     phone = "13900000000"
 
 
+# (period id, unit id, task id, state) of the reports made inside ``many_reports()``, else None.
+_moved: list[tuple[int, int, int, str]] | None = None
+
+
+@contextmanager
+def many_reports() -> Iterator[None]:
+    """Make many reports with ``make_report`` and recount the figures' read model once, at the end, for all
+    of them, rather than once per report (~8 queries each: 500 reports took seconds). What is read after the
+    block is the same as with one recount per report."""
+    global _moved
+    outer, _moved = _moved, []
+    try:
+        yield
+        moved = _moved
+    finally:
+        _moved = outer
+    figures.refresh(
+        pairs=[(p, u) for p, u, _, _ in moved],
+        reports=[(p, u, t) for p, u, t, state in moved if state == ProgressReport.State.APPROVED],
+    )
+
+
 def local_dt(day: dt.date, hour: int = 10) -> dt.datetime:
     return timezone.make_aware(dt.datetime(day.year, day.month, day.day, hour, 0))
 
@@ -98,7 +122,10 @@ def make_report(
         MetricValue.objects.create(
             report=report, metric=Metric.objects.get(code=code), value=Decimal(str(value))
         )
-    figures.report_moved(report)
+    if _moved is None:
+        figures.report_moved(report)
+    else:
+        _moved.append((report.period_id, report.unit_id, report.task_id, report.state))
     return report
 
 

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from campaign.models import ReportingPeriod
 from tasks.models import Task
-from tests.factories import make_report
+from tests.factories import make_report, many_reports
 
 from .conftest import at, days_before_due
 
@@ -70,8 +70,9 @@ def test_a_period_where_everyone_reported_says_so(as_office, open_period):
     # Fill every expected report of the period.
     from tasks.models import Responsibility
 
-    for resp in Responsibility.objects.select_related("unit", "task"):
-        make_report(period=open_period, unit=resp.unit, task=resp.task, state="approved")
+    with many_reports():
+        for resp in Responsibility.objects.select_related("unit", "task"):
+            make_report(period=open_period, unit=resp.unit, task=resp.task, state="approved")
 
     with at(days_before_due(-1)):
         body = as_office.get("/notifications/bulletin/").content.decode()

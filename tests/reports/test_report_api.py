@@ -7,11 +7,15 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from reports import services
 from reports.models import Evidence, ProgressReport
 from tasks.models import Metric, Task
+from tests.conftest import make_user
+from units.models import Membership
 
 URL = "/api/v1/reports/"
 
@@ -343,3 +347,178 @@ def test_list_uses_a_fixed_number_of_queries(
         response = api_office.get(URL)
 
     assert response.json()["count"] == 8
+
+
+# ------------------------------------------------------------------ the write path answers what it wrote
+
+
+def png(name="photo.png") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def selects_of_the_report_after_its_update(queries) -> list[str]:
+    """SELECTs of a report's own text (a re-read of the report) after the UPDATE of the report row."""
+    sqls = [q["sql"] for q in queries]
+    updates = [i for i, sql in enumerate(sqls) if sql.startswith('UPDATE "reports_progressreport"')]
+    after = sqls[updates[-1] + 1 :] if updates else []
+    return [sql for sql in after if sql.startswith("SELECT") and '"reports_progressreport"."progress"' in sql]
+
+
+def test_every_step_answers_exactly_what_a_fresh_read_shows(
+    api_client, open_period, unit_a, liaison_a, office_user
+):
+    api_client.force_authenticate(liaison_a)
+    created = api_client.post(
+        URL,
+        {
+            "period": open_period.pk,
+            "unit": unit_a.pk,
+            "task": task_id(3),
+            "progress": "开展宣讲5场。",
+            "metrics": [
+                {"metric": metric_id("lectures"), "value": 5},
+                {"metric": metric_id("funding"), "value": 3},
+            ],
+        },
+        format="json",
+    )
+    report_id = created.json()["id"]
+    api_client.post(f"{URL}{report_id}/evidence/", {"file": png(), "caption": "宣讲现场"}, format="multipart")
+    steps = [
+        (
+            liaison_a,
+            "patch",
+            f"{URL}{report_id}/",
+            {
+                "progress": "开展宣讲6场。",
+                "version": 1,
+                "metrics": [
+                    {"metric": metric_id("lectures"), "value": "6"},
+                    {"metric": metric_id("funding"), "value": None},
+                ],
+            },
+        ),
+        (liaison_a, "post", f"{URL}{report_id}/submit/", {"version": 2}),
+        (office_user, "post", f"{URL}{report_id}/return/", {"reason": "请补充照片。"}),
+        (liaison_a, "post", f"{URL}{report_id}/submit/", {}),
+        (office_user, "post", f"{URL}{report_id}/approve/", {"comment": "同意"}),
+    ]
+    answers = [created.json()]
+    for user, method, url, body in steps:
+        api_client.force_authenticate(user)
+        response = getattr(api_client, method)(url, body, format="json")
+        assert response.status_code == 200, response.json()
+        fresh = api_client.get(f"{URL}{report_id}/").json()
+        assert response.json() == fresh  # what was written, nothing stale, nothing missing
+        answers.append(response.json())
+
+    assert created.status_code == 201
+    assert created.json() | {"evidence": []} == created.json()
+    assert [a["state"] for a in answers] == [
+        "draft",
+        "draft",
+        "submitted",
+        "returned",
+        "submitted",
+        "approved",
+    ]
+    assert [a["version"] for a in answers] == [1, 2, 3, 4, 5, 6]
+    assert [(m["code"], m["value"]) for m in answers[1]["metrics"]] == [("lectures", "6.00")]
+    assert [e["caption"] for e in answers[1]["evidence"]] == ["宣讲现场"]
+
+
+def test_a_step_does_not_read_the_report_again_after_writing_it(api_a, open_period, unit_a, liaison_a):
+    report = new_report(open_period, unit_a, liaison_a)
+    with CaptureQueriesContext(connection) as patch:
+        api_a.patch(f"{URL}{report.pk}/", {"progress": "改后的进展", "version": 1}, format="json")
+    with CaptureQueriesContext(connection) as submit:
+        api_a.post(f"{URL}{report.pk}/submit/", {"version": 2}, format="json")
+
+    assert ProgressReport.objects.get().state == "submitted"
+    assert selects_of_the_report_after_its_update(patch.captured_queries) == []
+    assert selects_of_the_report_after_its_update(submit.captured_queries) == []
+
+
+def test_a_patch_answer_costs_the_same_queries_with_one_file_or_five(api_a, open_period, unit_a, liaison_a):
+    report = new_report(open_period, unit_a, liaison_a)
+    counts = []
+    for version, files in ((1, 1), (2, 4)):
+        for n in range(files):
+            services.evidence_add_file(report=report, by=liaison_a, file=png(f"p{version}{n}.png"))
+        with CaptureQueriesContext(connection) as ctx:
+            response = api_a.patch(
+                f"{URL}{report.pk}/", {"problems": f"第{version}次", "version": version}, format="json"
+            )
+        counts.append(len(ctx.captured_queries))
+        assert len(response.json()["evidence"]) == Evidence.objects.count()
+
+    assert counts[0] == counts[1]
+
+
+def test_two_reports_in_a_row_do_not_share_what_is_shown(api_a, open_period, unit_a, liaison_a):
+    """The serializers' fields are built once per class: each answer still shows its own report."""
+    first = new_report(open_period, unit_a, liaison_a, 3, progress="第一份")
+    second = new_report(open_period, unit_a, liaison_a, 4, progress="第二份")
+    services.report_save_draft(report=first, by=liaison_a, version=1, metrics={metric_id("lectures"): 2})
+    services.report_save_draft(report=second, by=liaison_a, version=1, metrics={metric_id("boards"): 7})
+    services.evidence_add_link(report=second, by=liaison_a, url="https://example.com/a", caption="新闻")
+
+    one = api_a.get(f"{URL}{first.pk}/").json()
+    two = api_a.get(f"{URL}{second.pk}/").json()
+    listed = {r["id"]: r for r in api_a.get(URL).json()["results"]}
+
+    assert (one["progress"], [m["code"] for m in one["metrics"]], one["evidence"]) == (
+        "第一份",
+        ["lectures"],
+        [],
+    )
+    assert (two["progress"], [m["code"] for m in two["metrics"]]) == ("第二份", ["boards"])
+    assert [e["caption"] for e in two["evidence"]] == ["新闻"]
+    assert listed == {first.pk: one, second.pk: two}
+
+
+def test_two_writers_on_one_report_the_second_gets_409_and_the_first_stays(
+    api_client, open_period, unit_a, liaison_a
+):
+    """The version check holds on the API's write path: both read version 1; the one who saves second is
+    refused and the first one's text and figures stay."""
+    colleague = make_user("liaison_a2", surname="李", given="宣")
+    Membership.objects.create(user=colleague, unit=unit_a, role=Membership.Role.LIAISON)
+    report = new_report(open_period, unit_a, liaison_a)
+    api_client.force_authenticate(liaison_a)
+    first = api_client.patch(
+        f"{URL}{report.pk}/",
+        {"progress": "甲的内容", "version": 1, "metrics": [{"metric": metric_id("lectures"), "value": 4}]},
+        format="json",
+    )
+    api_client.force_authenticate(colleague)
+    second = api_client.patch(
+        f"{URL}{report.pk}/",
+        {"progress": "乙的内容", "version": 1, "metrics": [{"metric": metric_id("lectures"), "value": 9}]},
+        format="json",
+    )
+    stale_submit = api_client.post(f"{URL}{report.pk}/submit/", {"version": 1}, format="json")
+
+    assert (first.status_code, first.json()["version"]) == (200, 2)
+    assert (second.status_code, second.json()["code"]) == (409, "stale_version")
+    assert stale_submit.status_code == 409
+    stored = ProgressReport.objects.get()
+    assert (stored.progress, stored.version, stored.state) == ("甲的内容", 2, "draft")
+    assert [str(v.value) for v in stored.metric_values.all()] == ["4.00"]
+
+
+@pytest.mark.parametrize("who", ["liaison_b", "leadership_user", "office_user", None])
+def test_other_people_cannot_take_the_write_steps(request, api_client, open_period, unit_a, liaison_a, who):
+    report = new_report(open_period, unit_a, liaison_a)
+    if who:
+        api_client.force_authenticate(request.getfixturevalue(who))
+    expected = {"liaison_b": 404, "leadership_user": 403, "office_user": 403, None: 401}[who]
+
+    patch = api_client.patch(f"{URL}{report.pk}/", {"progress": "别人改", "version": 1}, format="json")
+    submit = api_client.post(f"{URL}{report.pk}/submit/", {"version": 1}, format="json")
+
+    assert (patch.status_code, submit.status_code) == (expected, expected)
+    stored = ProgressReport.objects.get()
+    assert (stored.progress, stored.version, stored.state) == ("开展宣讲5场。", 1, "draft")

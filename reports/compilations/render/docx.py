@@ -359,15 +359,18 @@ def narrative_document(doc: data.NarrativeDocument, progress) -> Document:
                 para(document, task.paragraph, label=task.lead_in)
         if doc.with_appendix:
             document.add_paragraph()
-            para(document, "附件：各单位报告全文").paragraph_format.first_line_indent = Pt(0)
+            para(document, f"附件：{doc.appendix_title}").paragraph_format.first_line_indent = Pt(0)
         signature(document, doc.issuer, doc.date_label)
         if doc.with_appendix:
             page_break(document)
             label = document.add_paragraph()
             label.paragraph_format.first_line_indent = Pt(0)
             _style_run(label.add_run("附件"), HEI, BODY_PT)
-            title(document, "各单位报告全文")
-            _entries(document, doc, progress)
+            title(document, doc.appendix_title)
+            if doc.unit_summary:
+                _unit_summary(document, doc, progress)
+            else:
+                _entries(document, doc, progress)
     else:
         document.add_heading("一、总体情况", level=1)
         for text in doc.intro:
@@ -390,15 +393,23 @@ def _entries(document, doc: data.NarrativeDocument, progress) -> None:
             para(document, sub.duty_text)
             for number, entry in enumerate(sub.entries, start=1):
                 document.add_heading(f"（{number}）{entry.caption}", level=4)
-                if not entry.is_reported:
-                    continue
-                para(document, entry.progress_text or "（未填写）", label="工作进展：")
-                if entry.problems_text:
-                    para(document, entry.problems_text, label="存在问题：")
-                if entry.next_steps_text:
-                    para(document, entry.next_steps_text, label="下一步计划：")
-                if entry.metrics_text:
-                    para(document, entry.metrics_text, label="主要指标：")
+                for label, text in entry.parts:
+                    para(document, text, label=label)
+
+
+def _unit_summary(document, doc: data.NarrativeDocument, progress) -> None:
+    """The appendix at province scale (templates/compilations/pdf/_unit_summary.html): per unit kind, a table
+    with one row per unit."""
+    para(document, doc.unit_summary_note)
+    for group in doc.unit_summary:
+        progress(60, f"写入（{group.numeral}）{group.label}")
+        document.add_heading(f"（{group.numeral}）{group.label}", level=2)
+        table(
+            document,
+            data.UNIT_SUMMARY_HEADERS,
+            [row.cells for row in group.rows],
+            widths=[14, 52, 12, 12, 12, 12, 42],
+        )
 
 
 BANJI_PT = 14  # 4号
