@@ -20,11 +20,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from campaign.errors import DomainError
+from tasks.importer import zip_names
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 2000
@@ -266,7 +266,7 @@ def read_file(name: str, data: bytes) -> tuple[list[tuple[int, list[str]]], str]
             "上传的文件是图片，不是指标表。请上传 Word(.docx)、Excel(.xlsx) 或文本(.txt) 文件。"
         )
     if data[:2] == b"PK":
-        names = _zip_names(data)
+        names = zip_names(data)
         if any(n.startswith("word/") for n in names):
             return _docx_grid(data)
         if any(n.startswith("xl/") for n in names):
@@ -277,14 +277,6 @@ def read_file(name: str, data: bytes) -> tuple[list[tuple[int, list[str]]], str]
             "文件不是有效的 Word(.docx) 或 Excel(.xlsx) 文档，无法读取（可能已损坏，或是其他格式改了扩展名）。"
         )
     return _text_grid(data)
-
-
-def _zip_names(data: bytes) -> set[str]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return set(archive.namelist())
-    except zipfile.BadZipFile:
-        return set()
 
 
 def _docx_grid(data: bytes):

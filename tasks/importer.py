@@ -250,7 +250,7 @@ def _read_document(name: str, data: bytes) -> tuple[str, list[TaskTable]]:
         )
     if _looks_like_image(data):
         raise PlanParseError("上传的文件是图片，不是实施方案文档。请上传 Word(.docx) 或文本(.txt) 文件。")
-    if lower.endswith(".xlsx") or (data[:4] == b"PK\x03\x04" and "xl/workbook.xml" in _zip_names(data)):
+    if lower.endswith(".xlsx") or (data[:4] == b"PK\x03\x04" and "xl/workbook.xml" in zip_names(data)):
         return _xlsx_document(data)
     if lower.endswith(".docx"):
         return _docx_document(data)
@@ -261,7 +261,8 @@ def _read_document(name: str, data: bytes) -> tuple[str, list[TaskTable]]:
     raise PlanParseError("只支持 Word(.docx)、Excel(.xlsx) 或文本(.txt) 格式的实施方案。")
 
 
-def _zip_names(data: bytes) -> set[str]:
+def zip_names(data: bytes) -> set[str]:
+    """The member names of a zip container (.docx / .xlsx are zips); empty when it is not one."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return set(archive.namelist())
