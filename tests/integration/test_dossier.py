@@ -124,7 +124,7 @@ def test_the_demo_dossier_is_built_by_the_worker_with_every_indicator_and_picked
     # Progress was reported indicator by indicator.
     stages = [stage for state, _, stage in pdf_seen if state == "running"]
     assert any(stage.startswith("第") and "项指标" in stage for stage in stages), stages
-    assert any(stage.startswith("第") and "项指标" in stage for _, _, stage in zip_seen)
+    # (the zip takes about a second: polling may see it only queued and done, so its stages are not asserted)
 
     # ---------------------------------------------------------------- the PDF
     reader = PdfReader(pdf.file.path)

@@ -398,18 +398,18 @@ def _entries(document, doc: data.NarrativeDocument, progress) -> None:
 
 
 def _unit_summary(document, doc: data.NarrativeDocument, progress) -> None:
-    """The appendix at province scale (templates/compilations/pdf/_unit_summary.html): per unit kind, a table
-    with one row per unit."""
+    """The appendix at province scale (templates/compilations/pdf/_unit_summary.html): per unit kind, one line
+    per unit, 小四 on an 18 pt pitch with the number hanging."""
     para(document, doc.unit_summary_note)
     for group in doc.unit_summary:
         progress(60, f"写入（{group.numeral}）{group.label}")
         document.add_heading(f"（{group.numeral}）{group.label}", level=2)
-        table(
-            document,
-            data.UNIT_SUMMARY_HEADERS,
-            [row.cells for row in group.rows],
-            widths=[14, 52, 12, 12, 12, 12, 42],
-        )
+        for row in group.rows:
+            fmt = para(document, row.line, size=12).paragraph_format
+            fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            fmt.line_spacing = Pt(18)
+            fmt.left_indent = Pt(24)
+            fmt.first_line_indent = Pt(-24)
 
 
 BANJI_PT = 14  # 4号

@@ -68,8 +68,6 @@ def document_html(scope: data.Scope, progress) -> str:
     else:
         # A quarterly summary leaves the units' full texts out unless the appendix was asked for.
         context["doc"] = data.narrative(scope, with_entries=scope.with_entries)
-        context["unit_summary_headers"] = data.UNIT_SUMMARY_HEADERS
-        context["numeric_columns"] = data.UNIT_SUMMARY_NUMERIC
         template = "compilations/pdf/summary.html"
     progress(25, "排版页面")
     return render_to_string(template, context)

@@ -180,7 +180,7 @@ class Book:
         # Style indexes in this fixed order whichever cell is written first (xlsxwriter numbers a format when
         # it is first used), so the fast rows (RawRows) and xlsxwriter's own writers give the same file.
         for fmt in [self.header, *self.text.values(), *self.date.values(), *self.percent.values()]:
-            if fmt is not None:
+            if fmt is not None and hasattr(fmt, "_get_xf_index"):
                 fmt._get_xf_index()
 
     def sheet(self, title: str, columns: list[data.LedgerColumn]) -> Sheet:
@@ -236,9 +236,7 @@ class Sheet:
             # Every cell of a row taller than a line reads from the top; the row's format gives that to the
             # cells written without one (numbers), and the others carry it in their own.
             ws.set_row(row, row_height(lines), book.top)
-        # xlsxwriter's undecorated writers: the public ones first check for "A1" notation, which on a
-        # 100,000-row ledger cost a tenth of the writing. Their arguments are the same (row, col, value, format).
-        write_string, write_number = ws._write_string, ws._write_number
+        write_string, write_number = ws.write_string, ws.write_number
         text_formats = book.text
         for col, kind in enumerate(self._kinds):
             value = values[col]
@@ -254,9 +252,9 @@ class Sheet:
                 # A sentence column wraps and reads from the top in any row.
                 write_string(row, col, text, text_formats[(wraps, wraps or tall, quote)])
             elif isinstance(value, dt.date):  # datetimes too
-                ws._write_datetime(row, col, value, book.date[tall])
+                ws.write_datetime(row, col, value, book.date[tall])
             elif isinstance(value, bool):
-                ws._write_boolean(row, col, value, None)
+                ws.write_boolean(row, col, value)
             elif kind == "percent":
                 write_number(row, col, value, book.percent[tall])
             else:
@@ -287,7 +285,7 @@ class RawRows:
                 "fh", "previous_row", "_write_single_row", "_check_dimensions", "_convert_date_time",
                 "_escape_control_characters",
             )
-        )  # fmt: skip
+        ) and hasattr(xlsxwriter.format.Format, "_get_xf_index")  # fmt: skip
 
     def __init__(self, ws, book: Book, kinds: list[str]):
         self.ws = ws

@@ -1,29 +1,33 @@
 """Time and peak memory of the compiled documents, each beside an honest bare-library baseline, in one run.
 
-    manage.py benchmark_compilations                      # everything, throwaway SQLite databases
-    manage.py benchmark_compilations --json               # … and one JSON object on the last line
-    manage.py benchmark_compilations --database-url postgres://postgres@127.0.0.1:5432/bench_h2
+    manage.py benchmark_compilations --json               # everything; one JSON object on the last line
+    manage.py benchmark_compilations --database-url postgres://postgres@127.0.0.1:5432/bench_h2 --reuse
     manage.py benchmark_compilations --only pdf --reports 360 --chars 500 --profile
 
 1. **City quarterly PDF** (``pdf``): the quarterly summary with its appendix (every unit's full text) of one
    closed quarter with ``--reports`` reports of ``--chars`` distinct Chinese characters, beside a bare
    WeasyPrint render of the same report texts (one paragraph each) in the product's own page CSS
    (``gongwen.css`` with the same fonts). Ours is timed as the job runs it; its time is split into data and
-   HTML (queries, template), WeasyPrint layout and PDF writing. Goal: ≤ 1.3× the bare render.
+   HTML (queries, template), WeasyPrint layout and PDF writing. Always a throwaway SQLite database (the
+   ratio does not depend on it). Goal: ≤ 1.3× the bare render.
 2. **Province ledger** (``ledger``): ``generate_scale_data`` (``--units`` units, ``--quarters`` quarters,
-   ~94,000 reports), then every report is given its own text (no pool: a shared-strings table must hold
-   them all), then ANALYZE. Ours is the Excel ledger compilation as the job runs it (all four sheets). The
-   same rows (``data.ledger_rows``, read beforehand and not timed) are written by bare openpyxl write-only
-   and by bare xlsxwriter ``constant_memory``: the writers alone. Reading and building the rows without
-   writing them is timed on its own (``rows_s``). Goals: ≤ 1.0× bare openpyxl, ≤ 1.15× bare xlsxwriter.
+   ~98,000 reports, the dashboards' read model filled), then every report is given its own text (no pool:
+   a shared-strings table must hold them all), then ANALYZE. Ours is the Excel ledger compilation as the
+   job runs it (all four sheets). The same rows (``data.ledger_rows``, read before the clock starts) are
+   written by bare openpyxl write-only and by bare xlsxwriter ``constant_memory``: the writers alone.
+   Reading and building the rows without writing them is timed on its own. Goals: ≤ 1.0× bare openpyxl,
+   ≤ 1.15× bare xlsxwriter.
 3. **Province quarterly PDF** (``province_pdf``): the quarterly summary with its appendix of the province
    data's last quarter. Goal: ≤ 30 s and ≤ 400 MB.
 
 Every measurement runs in its own fresh process (this command re-invoked with ``--child``), so its peak
-resident memory (``ru_maxrss``) is its own; time is wall-clock around the work only, after Django is
-loaded. The data goes into throwaway databases in a temporary directory (or the empty PostgreSQL database
-given, whose name must contain "bench"), never into the portal's own. ``--profile`` runs each of ours
-under cProfile and prints where the time went.
+resident memory (``ru_maxrss``) is its own; time is wall-clock around the work only, after Django is loaded
+and warmed up as a worker would be (libraries imported, fonts resolved, templates compiled: what the bare
+baselines also do before their clock starts). The processes' CPU time is printed beside it: on a shared
+machine the wall-clock ratio swings with the load, the CPU ratio less. The data goes into throwaway
+databases in a temporary directory, or the PostgreSQL database given (its name must contain "bench"; it is
+emptied first, unless ``--reuse`` finds the province data of an earlier run in it), never into the portal's
+own. ``--profile`` runs each of ours once more under cProfile and prints where the time went.
 """
 
 from __future__ import annotations
