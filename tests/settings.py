@@ -9,7 +9,15 @@ pytest-django still runs every test with settings.DEBUG = False, as Django's tes
 """
 
 import os
+import sys
 
 os.environ.setdefault("DEBUG", "1")
+
+# Keep compiled modules between runs, even where the shell sets PYTHONDONTWRITEBYTECODE=1 (this machine, the
+# Docker image): without them every run compiles the portal's modules again and pytest rewrites the asserts of
+# every test module again, in each xdist worker (half of the ~20 s each worker spent collecting). This module
+# is imported before any of the portal's modules and before the test modules are collected. The caches go to
+# the usual __pycache__/ directories, which git ignores.
+sys.dont_write_bytecode = False
 
 from campaign.settings import *  # noqa: E402, F403

@@ -24,6 +24,17 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
 def pytest_collection_modifyitems(config, items):
+    # One Playwright per run: a second session-scoped `browser` fixture (a module importing these fixtures
+    # from outside tests/browser/) starts a second sync_playwright inside the first one's event loop, and
+    # every browser test after it errors. Browser tests therefore live here, under this conftest.
+    here = Path(__file__).parent
+    strays = [
+        item.nodeid for item in items if item.get_closest_marker("browser") and here not in item.path.parents
+    ]
+    if strays:
+        raise pytest.UsageError(
+            "浏览器测试须放在 tests/browser/ 下（共用一个 Playwright）：" + "，".join(strays)
+        )
     if Path(CHROMIUM).exists():
         return
     skip = pytest.mark.skip(reason=f"没有找到 {CHROMIUM}：apt-get install chromium（.ci/run 会安装）")

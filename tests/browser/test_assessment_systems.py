@@ -4,7 +4,6 @@ axe-core and fit a phone."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,13 @@ from playwright.sync_api import expect
 
 from assessment.models import IndicatorLink, IndicatorSystem
 from tests.browser.a11y import assert_accessible, assert_no_sideways_scroll
-from tests.browser.conftest import browser, login, page, phone_page, screenshot  # noqa: F401 (fixtures)
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from tests.browser.conftest import login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 EXAMPLE = Path(settings.BASE_DIR) / "fixtures" / "indicators-example.txt"
 
 
-def test_office_imports_maps_and_the_pages_read_well(page, phone_page, live_server, office_user):  # noqa: F811
+def test_office_imports_maps_and_the_pages_read_well(page, phone_page, live_server, office_user):
     login(page, live_server, "office_t")
     page.goto(f"{live_server.url}/assessment/")
     assert_accessible(page)
