@@ -12,6 +12,10 @@ of the same row instead of starting again, and remove it when the file is made.
 
 A picked report (or a file of one) counts only while the report is approved: a report reopened after it was
 picked is a draft again and is neither printed nor shown to an evaluator (``inspector`` reads the same items).
+A picked 示范点 (from the site register) counts only while it is named as of today (``sites.selectors.sites_as_of``,
+the register's one rule): merged into another or never approved, it drops out. A site pick opens into several
+items (``items_of``): the site's card (category, level, naming date, county, unit, address) and then its files —
+the naming document, its photos and its other files — numbered under the pick (3-1, 3-2, …).
 """
 
 from __future__ import annotations
@@ -27,12 +31,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Prefetch, Q
+from django.utils.functional import cached_property
 
 from campaign.errors import DomainError
 from reports.compilations import kinds
-from reports.evidence import human_size
+from reports.evidence import DOCX, JPEG, PDF, PNG, XLSX, human_size
 from reports.models import Evidence, ProgressReport
+from sites.models import Site, SiteFile, SitePhoto
+from sites.selectors import sites_as_of
 
 from .models import EvidencePick, Indicator, IndicatorAccount, IndicatorSystem
 from .selectors import Node, indicator_tree
@@ -47,6 +54,9 @@ REFUSAL = "只有创建办可以生成申报材料；领导可在“汇编下载
 UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
 FOLDER_MAX = 40
 FILE_MAX = 80
+# A naming document's type, from the extension it was stored under (``reports.evidence.stored_name``: the
+# extension of what the upload really was, sniffed from its bytes).
+STORED_TYPES = {kind.extension: kind.content_type for kind in (JPEG, PNG, PDF, DOCX, XLSX)}
 
 
 # ------------------------------------------------------------------------------------------ the kind
@@ -84,18 +94,86 @@ def system_options() -> list[tuple[int, str]]:
 # --------------------------------------------------------------------------------------- the sections
 
 
+class NamingDocument:
+    """A named site's 命名文件 as a file holder, read as an ``Evidence`` or an ``OfficeFile`` is (``file``,
+    ``content_type``, ``size``, ``sha256``, ``caption``, ``uploaded_at``). Its ``pk`` is the site's."""
+
+    def __init__(self, site: Site):
+        self.site = site
+        self.pk = site.pk
+        self.file = site.naming_document
+        self.caption = "命名文件"
+        self.uploaded_at = site.updated_at
+        self.sha256 = ""  # not stored for naming documents; the zip computes it as it copies
+
+    @property
+    def content_type(self) -> str:
+        extension = os.path.splitext(self.file.name or "")[1].lower().lstrip(".")
+        return STORED_TYPES.get("jpg" if extension == "jpeg" else extension, "application/octet-stream")
+
+    @property
+    def original_name(self) -> str:
+        return self.site.naming_document_name or os.path.basename(self.file.name or "") or "命名文件"
+
+    @cached_property
+    def size(self) -> int:
+        try:
+            return self.file.size if self.file else 0
+        except OSError:
+            return 0
+
+
+@dataclass(frozen=True)
+class SiteFacts:
+    """A picked site as of today, by the register's rule (``sites_as_of``)."""
+
+    level: str
+    named_on: object  # a date, or None
+
+
 @dataclass
 class Item:
-    """One picked thing, numbered within its leaf in the office's order."""
+    """One picked thing, numbered within its leaf in the office's order. A site pick is one card item
+    (``sub`` 0) followed by an item per file of the site (``sub`` 1, 2, … with ``file_holder`` set)."""
 
     number: int
     pick: EvidencePick
+    sub: int = 0
+    file_holder: object | None = None  # a site's NamingDocument, SitePhoto or SiteFile
+    facts: SiteFacts | None = None
+
+    @property
+    def label(self) -> str:
+        """3, or 3-1 for the first file of the third pick (a site)."""
+        return f"{self.number}-{self.sub}" if self.sub else str(self.number)
 
     @property
     def source(self) -> str:
+        """report / evidence / office, or site (the card) / site-naming / site-photo / site-file."""
         if self.pick.report_id:
             return "report"
-        return "evidence" if self.pick.evidence_id else "office"
+        if self.pick.evidence_id:
+            return "evidence"
+        if self.pick.office_file_id:
+            return "office"
+        if self.file_holder is None:
+            return "site"
+        if isinstance(self.file_holder, NamingDocument):
+            return "site-naming"
+        return "site-photo" if isinstance(self.file_holder, SitePhoto) else "site-file"
+
+    @property
+    def site(self) -> Site | None:
+        return self.pick.site if self.pick.site_id else None
+
+    @property
+    def site_level_label(self) -> str:
+        level = self.facts.level if self.facts is not None else self.site.level
+        return str(Site.Level(level).label) if level in Site.Level.values else ""
+
+    @property
+    def site_named_on(self):
+        return self.facts.named_on if self.facts is not None else self.site.named_on
 
     @property
     def report(self) -> ProgressReport | None:
@@ -115,14 +193,15 @@ class Item:
 
     @property
     def holder(self):
-        """The row holding the file (an Evidence or an OfficeFile), or None for a report."""
-        return self.evidence or self.office_file
+        """The row holding the file (an Evidence, an OfficeFile, or a site's file), or None for a report or a
+        site's card."""
+        return self.evidence or self.office_file or self.file_holder
 
     @property
     def kind(self) -> str:
-        """report / link / image / pdf / other."""
-        if self.source == "report":
-            return "report"
+        """report / site / link / image / pdf / other."""
+        if self.source in ("report", "site"):
+            return self.source
         holder = self.holder
         if self.evidence is not None and self.evidence.is_link:
             return "link"
@@ -144,7 +223,9 @@ class Item:
             return self.evidence.download_name if self.evidence.file else (self.evidence.url or "")
         if self.office_file is not None:
             return self.office_file.original_name or os.path.basename(self.office_file.file.name)
-        return ""
+        if self.file_holder is not None:
+            return self.file_holder.original_name or os.path.basename(self.file_holder.file.name)
+        return self.site.name if self.site is not None else ""
 
     @property
     def caption(self) -> str:
@@ -163,7 +244,9 @@ class Item:
     @property
     def unit_name(self) -> str:
         report = self.report
-        return report.unit.name if report is not None else "创建办"
+        if report is not None:
+            return report.unit.name
+        return self.site.owner.name if self.site is not None else "创建办"
 
     @property
     def period_label(self) -> str:
@@ -173,18 +256,24 @@ class Item:
     @property
     def report_label(self) -> str:
         report = self.report
-        return f"任务{report.task.number} {report.task.title}" if report is not None else ""
+        if report is not None:
+            return f"任务{report.task.number} {report.task.title}"
+        return f"示范点：{self.site.name}" if self.site is not None else ""
 
     @property
     def source_label(self) -> str:
-        """市委宣传部 · 2024年第三季度 · 任务3 …, or 创建办材料."""
+        """市委宣传部 · 2024年第三季度 · 任务3 …, 示范点“…” · 单位, or 创建办材料."""
+        if self.site is not None:
+            return f"示范点“{self.site.name}” · {self.unit_name}"
         if self.report is None:
             return "创建办材料"
         return " · ".join([self.unit_name, self.period_label, self.report_label])
 
     @property
     def zip_file_name(self) -> str:
-        return f"{self.number:02d} {safe_name(self.name, FILE_MAX, keep_extension=True)}"
+        number = f"{self.number:02d}-{self.sub}" if self.sub else f"{self.number:02d}"
+        name = f"{self.site.name} {self.name}" if self.file_holder is not None else self.name
+        return f"{number} {safe_name(name, FILE_MAX, keep_extension=True)}"
 
 
 @dataclass
@@ -215,6 +304,11 @@ class Section:
         return [item for item in self.items if item.has_file]
 
     @property
+    def pick_count(self) -> int:
+        """Picked things (a site with its files is one)."""
+        return sum(1 for item in self.items if not item.sub)
+
+    @property
     def score(self) -> Decimal | None:
         return self.account.score if self.account is not None else None
 
@@ -243,14 +337,20 @@ class Dossier:
         return sum(len(s.files) for s in self.sections)
 
 
+def named_sites():
+    """The ids of the sites named as of today, by the register's rule: the sites a pick may hold."""
+    return sites_as_of(status=Site.Status.NAMED).order_by().values("pk")
+
+
 def picked(queryset=None):
-    """The picks that count: reports (and files of reports) still approved, and the office's own files. The one
-    rule for what the dossier prints and the evaluator sees."""
+    """The picks that count: reports (and files of reports) still approved, the office's own files, and sites
+    still named. The one rule for what the dossier prints and the evaluator sees."""
     qs = EvidencePick.objects.all() if queryset is None else queryset
     approved = ProgressReport.State.APPROVED
     return qs.filter(
         Q(report__isnull=True) | Q(report__state=approved),
         Q(evidence__isnull=True) | Q(evidence__report__state=approved),
+        Q(site__isnull=True) | Q(site__in=named_sites()),
     )
 
 
@@ -265,9 +365,47 @@ def pick_queryset(system: IndicatorSystem):
             "evidence__report__period",
             "evidence__report__task",
             "office_file",
+            "site__owner",
+            "site__county",
+        )
+        .prefetch_related(
+            Prefetch("site__photos", queryset=SitePhoto.objects.order_by("uploaded_at", "id")),
+            Prefetch("site__files", queryset=SiteFile.objects.order_by("uploaded_at", "id")),
         )
         .order_by("indicator_id", "order", "id")
     )
+
+
+def site_facts(site_ids: Iterable[int]) -> dict[int, SiteFacts]:
+    """Level and naming date as of today of the given sites (one query; none when no ids)."""
+    ids = set(site_ids)
+    if not ids:
+        return {}
+    rows = sites_as_of().filter(pk__in=ids).values_list("pk", "level_on", "named_date")
+    return {pk: SiteFacts(level=level, named_on=named_on) for pk, level, named_on in rows}
+
+
+def items_of(picks: Iterable[EvidencePick], facts: dict[int, SiteFacts] | None = None) -> list[Item]:
+    """One leaf's picks (in order, from ``pick_queryset``) as the items printed, zipped and shown: a site pick
+    opens into its card and its files (naming document, photos, other files). ``facts`` as ``site_facts``
+    (read here when not given)."""
+    picks = list(picks)
+    if facts is None:
+        facts = site_facts(p.site_id for p in picks if p.site_id)
+    items: list[Item] = []
+    for number, pick in enumerate(picks, start=1):
+        if not pick.site_id:
+            items.append(Item(number, pick))
+            continue
+        site = pick.site
+        items.append(Item(number, pick, facts=facts.get(site.pk)))
+        holders: list[object] = [NamingDocument(site)] if site.naming_document else []
+        holders += [*site.photos.all(), *site.files.all()]
+        items += [
+            Item(number, pick, sub=sub, file_holder=holder, facts=facts.get(site.pk))
+            for sub, holder in enumerate(holders, start=1)
+        ]
+    return items
 
 
 def dossier_sections(system: IndicatorSystem) -> Dossier:
@@ -275,10 +413,11 @@ def dossier_sections(system: IndicatorSystem) -> Dossier:
     (the tree, the accounts, the picks)."""
     roots = indicator_tree(system)
     accounts = {a.indicator_id: a for a in IndicatorAccount.objects.filter(indicator__system=system)}
-    items: dict[int, list[Item]] = {}
+    by_leaf: dict[int, list[EvidencePick]] = {}
     for pick in pick_queryset(system):
-        rows = items.setdefault(pick.indicator_id, [])
-        rows.append(Item(number=len(rows) + 1, pick=pick))
+        by_leaf.setdefault(pick.indicator_id, []).append(pick)
+    facts = site_facts(p.site_id for rows in by_leaf.values() for p in rows if p.site_id)
+    items = {pk: items_of(rows, facts) for pk, rows in by_leaf.items()}
     sections: list[Section] = []
     for root in roots:
         pending: list[Node] = []

@@ -38,7 +38,8 @@ def dossier_page(request, pk: int):
                 "images": kinds.count("image"),
                 "pdfs": kinds.count("pdf"),
                 "others": kinds.count("other") + kinds.count("link"),
-                "items": len(section.items),
+                "sites": kinds.count("site"),
+                "items": section.pick_count,
             }
         )
     builds = list(

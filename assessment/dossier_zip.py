@@ -1,5 +1,6 @@
 """The dossier's zip: the picked original files in indicator folders (``1 一级指标/1.1.1 指标名/NN 原文件名``) and
-an Excel index (台账.xlsx: indicator, source unit / period / report, caption, name in the zip, size, SHA-256).
+an Excel index (台账.xlsx: indicator, source unit / period / report, caption, name in the zip, size, SHA-256; and
+sheets of the picked reports and the picked 示范点).
 
 Streamed: each file is copied in chunks straight into the archive (stored, not recompressed: photos, PDFs and
 Office files are compressed already) while its SHA-256 is computed, so memory does not grow with the files.
@@ -99,7 +100,9 @@ def _row(section: Section, item: Item, name: str, size, sha256: str) -> list:
     ]
 
 
-def _write_index(path: Path, dossier: Dossier, rows: list[list], reports: list[list]) -> None:
+def _write_index(
+    path: Path, dossier: Dossier, rows: list[list], reports: list[list], sites: list[list]
+) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
@@ -125,6 +128,12 @@ def _write_index(path: Path, dossier: Dossier, rows: list[list], reports: list[l
     listed.append(["序号", "一级指标", "指标", "单位", "报告期", "报告"])
     for number, row in enumerate(reports, start=1):
         listed.append([number, *(cell_value(listed, value) for value in row)])
+    named = workbook.create_sheet("入卷示范点")
+    named.append(
+        ["序号", "一级指标", "指标", "示范点", "类别", "命名级别", "命名日期", "所在县区", "责任单位", "地址"]
+    )
+    for number, row in enumerate(sites, start=1):
+        named.append([number, *(cell_value(named, value) for value in row)])
     workbook.properties.title = f"《{dossier.system.name}》申报材料台账"
     workbook.save(path)
 
@@ -183,8 +192,24 @@ def render_zip(compilation, system, directory: Path, progress) -> Path:
         for item in s.items
         if item.kind == "report"
     ]
+    sites = [
+        [
+            f"{s.root.indicator.code} {s.root.indicator.title}",
+            f"{s.indicator.code} {s.indicator.title}",
+            item.site.name,
+            item.site.get_category_display(),
+            item.site_level_label,
+            item.site_named_on.isoformat() if item.site_named_on else "",
+            item.site.county.name,
+            item.site.owner.name,
+            item.site.address,
+        ]
+        for s in dossier.sections
+        for item in s.items
+        if item.kind == "site"
+    ]
     index_path = work / "index.xlsx"
-    _write_index(index_path, dossier, rows, reports)
+    _write_index(index_path, dossier, rows, reports, sites)
     mode = "a" if archive_path.exists() else "w"
     with zipfile.ZipFile(archive_path, mode, allowZip64=True) as archive:
         archive.write(index_path, INDEX_NAME, compress_type=zipfile.ZIP_DEFLATED)

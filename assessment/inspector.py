@@ -279,6 +279,11 @@ class Shown:
     def indicator(self) -> Indicator:
         return self.node.indicator
 
+    @property
+    def pick_count(self) -> int:
+        """Picked things (a site with its files is one)."""
+        return sum(1 for item in self.items if not item.sub)
+
 
 def inspector_tree(grant: InspectorGrant) -> list[Shown]:
     """Every indicator of the grant's system in tree order, with accounts and the number of picked items (three
@@ -312,8 +317,7 @@ def inspector_indicator(grant: InspectorGrant, pk) -> Shown:
         (n for root in indicator_tree(grant.system) for n in root.walk() if n.indicator.pk == indicator.pk),
         Node(indicator),
     )
-    picks = dossier.pick_queryset(grant.system).filter(indicator=indicator)
-    items = [dossier.Item(number, pick) for number, pick in enumerate(picks, start=1)]
+    items = dossier.items_of(dossier.pick_queryset(grant.system).filter(indicator=indicator))
     return Shown(node, account or "", items)
 
 
@@ -329,11 +333,24 @@ def inspector_file(grant: InspectorGrant, source: str, pk):
         pick = picks.filter(evidence_id=pk).first()
     elif source == "office":
         pick = picks.filter(office_file_id=pk).first()
+    elif source == "site-naming":
+        pick = picks.filter(site_id=pk).first()
+    elif source == "site-photo":
+        pick = picks.filter(site__photos=pk).first()
+    elif source == "site-file":
+        pick = picks.filter(site__files=pk).first()
     else:
         pick = None
     if pick is None:
         raise NotFound("文件不存在，或不在评估材料之内。")
-    item = dossier.Item(1, pick)
-    if not item.has_file:
+    item = next(
+        (
+            i
+            for i in dossier.items_of([pick])
+            if i.source == source and i.holder is not None and i.holder.pk == pk
+        ),
+        None,
+    )
+    if item is None or not item.has_file:
         raise NotFound("文件不存在。")
     return item

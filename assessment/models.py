@@ -270,7 +270,8 @@ class OfficeFile(models.Model):
 
 class EvidencePick(models.Model):
     """One item the office picked into a leaf's dossier: an approved report (its text), one of a report's
-    evidence files, or an office file. Exactly one of the three is set."""
+    evidence files, an office file, or a named 示范点 of the site register (its card, naming document, photos
+    and files). Exactly one of the four is set."""
 
     indicator = models.ForeignKey(
         Indicator, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="picks"
@@ -299,6 +300,14 @@ class EvidencePick(models.Model):
         on_delete=models.CASCADE,
         related_name="picks",
     )
+    site = models.ForeignKey(
+        "sites.Site",
+        verbose_name=_("示范点"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     order = models.PositiveIntegerField(_("排序"), default=0)
     picked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -316,15 +325,37 @@ class EvidencePick(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(report__isnull=False, evidence__isnull=True, office_file__isnull=True)
-                    | models.Q(report__isnull=True, evidence__isnull=False, office_file__isnull=True)
-                    | models.Q(report__isnull=True, evidence__isnull=True, office_file__isnull=False)
+                    models.Q(
+                        report__isnull=False,
+                        evidence__isnull=True,
+                        office_file__isnull=True,
+                        site__isnull=True,
+                    )
+                    | models.Q(
+                        report__isnull=True,
+                        evidence__isnull=False,
+                        office_file__isnull=True,
+                        site__isnull=True,
+                    )
+                    | models.Q(
+                        report__isnull=True,
+                        evidence__isnull=True,
+                        office_file__isnull=False,
+                        site__isnull=True,
+                    )
+                    | models.Q(
+                        report__isnull=True,
+                        evidence__isnull=True,
+                        office_file__isnull=True,
+                        site__isnull=False,
+                    )
                 ),
-                name="evidence_pick_exactly_one",
+                name="evidence_pick_exactly_one_of_four",
             ),
             models.UniqueConstraint(fields=["indicator", "report"], name="evidence_pick_report_once"),
             models.UniqueConstraint(fields=["indicator", "evidence"], name="evidence_pick_evidence_once"),
             models.UniqueConstraint(fields=["indicator", "office_file"], name="evidence_pick_file_once"),
+            models.UniqueConstraint(fields=["indicator", "site"], name="evidence_pick_site_once"),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,8 @@
 """Evidence by indicator: a leaf's candidates (the APPROVED reports of the tasks linked to it by CONFIRMED
-links, and their evidence files), what the office picks into the dossier and in which order, the files only
-the office holds (``OfficeFile``, checked by ``reports/evidence.py`` as every upload is), and the leaf's
-account (情况说明) with its version check.
+links, and their evidence files; and the 示范点 named as of today in the site register, by default those of the
+linked tasks), what the office picks into the dossier and in which order, the files only the office holds
+(``OfficeFile``, checked by ``reports/evidence.py`` as every upload is), and the leaf's account (情况说明) with
+its version check.
 
 Reads first (fixed number of queries), then writes (keyword-only, ``access.require_edit`` first). Only the
 office writes; leadership reads; unit people see none of it (``assessment/access.py``).
@@ -23,14 +24,19 @@ from campaign.search import search_words
 from reports import evidence as evidence_files
 from reports.models import Evidence, ProgressReport
 from reports.services import clean_text
+from sites.models import Site
 from tasks.models import Responsibility
 from units.access import get_access
 from units.models import Unit, display_name
 
 from .access import require_edit, require_read
+from .dossier import named_sites
 from .models import EvidencePick, Indicator, IndicatorAccount, IndicatorLink, OfficeFile
 
 CANDIDATES_PER_PAGE = 20
+SITES_PER_PAGE = 20
+LINKED = ""  # the sites filter's default: the sites of the leaf's linked tasks
+EVERY = "all"
 CAPTION_MAX = OfficeFile._meta.get_field("caption").max_length
 COUNTY_KINDS = (Unit.Kind.COUNTY, Unit.Kind.PARK)
 NOT_A_LEAF = (
@@ -172,6 +178,68 @@ def candidates_page(
     return Paginator(qs, per_page).get_page(page)
 
 
+def site_candidate_queryset() -> QuerySet[Site]:
+    """Every site a leaf may take into the dossier: named as of today (``dossier.named_sites``)."""
+    return Site.objects.filter(pk__in=named_sites())
+
+
+@dataclass
+class SiteFilters:
+    """The site candidates' filters (``s_`` in the query string, beside the report filters): the scope — the
+    linked tasks' sites (default), one 八进 category, or every named site — county, level and a search."""
+
+    scope: str = LINKED
+    county: Unit | None = None
+    level: str = ""
+    q: str = ""
+
+    SCOPES = [(LINKED, "对应任务的示范点"), *Site.Category.choices, (EVERY, "全部已命名示范点")]
+
+    @classmethod
+    def parse(cls, params, *, counties: list[Unit]):
+        scope = (params.get("s_scope") or "").strip()
+        level = (params.get("s_level") or "").strip()
+        raw_county = (params.get("s_county") or "").strip()
+        return cls(
+            scope=scope if scope in dict(cls.SCOPES) else LINKED,
+            county=next((c for c in counties if str(c.pk) == raw_county), None),
+            level=level if level in Site.Level.values else "",
+            q=search_words(params.get("s_q"))[:100],
+        )
+
+    def apply(self, qs: QuerySet[Site], indicator: Indicator) -> QuerySet[Site]:
+        if self.scope == LINKED:
+            qs = qs.filter(task_id__in=_linked_tasks(indicator))
+        elif self.scope != EVERY:
+            qs = qs.filter(category=self.scope)
+        if self.county is not None:
+            qs = qs.filter(county=self.county)
+        if self.level:
+            qs = qs.filter(pk__in=named_sites().filter(level_on=self.level))
+        if self.q:
+            qs = qs.filter(
+                Q(name__icontains=self.q) | Q(address__icontains=self.q) | Q(owner__name__icontains=self.q)
+            )
+        return qs
+
+    @property
+    def active(self) -> bool:
+        return bool(self.scope or self.county or self.level or self.q)
+
+
+def site_candidates_page(
+    indicator: Indicator, *, filters: SiteFilters, page: int | str = 1, per_page: int = SITES_PER_PAGE
+) -> Page:
+    """One page of the leaf's site candidates with what a row shows (the count, the page, its photos)."""
+    qs = (
+        filters.apply(site_candidate_queryset(), indicator)
+        .select_related("owner", "county", "task")
+        .prefetch_related("photos")
+        .order_by("county__order", "category", "name", "id")
+    )
+    return Paginator(qs, per_page).get_page(page)
+
+
 def picks_of(indicator: Indicator) -> list[EvidencePick]:
     """The leaf's picked items in the dossier's order, each with what it points at (1 query)."""
     return list(
@@ -186,6 +254,8 @@ def picks_of(indicator: Indicator) -> list[EvidencePick]:
             "evidence__report__period",
             "evidence__report__unit",
             "office_file",
+            "site",
+            "site__owner",
             "picked_by",
         )
         .order_by("order", "id")
@@ -193,15 +263,18 @@ def picks_of(indicator: Indicator) -> list[EvidencePick]:
 
 
 def picked_keys(picks: list[EvidencePick]) -> set[tuple[str, int]]:
-    """("report", id) / ("evidence", id) / ("file", id) of what is already picked, for the pick buttons."""
+    """("report", id) / ("evidence", id) / ("file", id) / ("site", id) of what is already picked, for the
+    pick buttons."""
     keys = set()
     for pick in picks:
         if pick.report_id:
             keys.add(("report", pick.report_id))
         elif pick.evidence_id:
             keys.add(("evidence", pick.evidence_id))
-        else:
+        elif pick.office_file_id:
             keys.add(("file", pick.office_file_id))
+        else:
+            keys.add(("site", pick.site_id))
     return keys
 
 
@@ -334,16 +407,25 @@ def pick_add(
     report_id: int | str | None = None,
     evidence_id: int | str | None = None,
     office_file_id: int | str | None = None,
+    site_id: int | str | None = None,
 ) -> EvidencePick:
     """Put one item at the end of the leaf's dossier: an approved report of a linked task, one of its
-    evidence files, or an office file of this leaf. Picking what is already picked returns that pick."""
+    evidence files, an office file of this leaf, or a site named as of today. Picking what is already picked
+    returns that pick."""
     require_edit(get_access(by))
     require_leaf(indicator)
     given = [
-        (k, v) for k, v in (("report", report_id), ("evidence", evidence_id), ("file", office_file_id)) if v
+        (k, v)
+        for k, v in (
+            ("report", report_id),
+            ("evidence", evidence_id),
+            ("file", office_file_id),
+            ("site", site_id),
+        )
+        if v
     ]
     if len(given) != 1:
-        raise DomainError("请选择一份报告、一个佐证文件或一份创建办材料。")
+        raise DomainError("请选择一份报告、一个佐证文件、一份创建办材料或一个示范点。")
     kind, raw = given[0]
     try:
         item_id = int(raw)
@@ -375,6 +457,14 @@ def pick_add(
                 code="link_not_file",
             )
         values["evidence"] = evidence
+    elif kind == "site":
+        site = site_candidate_queryset().filter(pk=item_id).first()
+        if site is None:
+            raise DomainError(
+                "只能选取示范点台账中已命名的示范点；该示范点尚未命名、已被合并或不存在，请刷新页面后重试。",
+                code="not_candidate",
+            )
+        values["site"] = site
     else:
         office_file = OfficeFile.objects.filter(pk=item_id, indicator=indicator).first()
         if office_file is None:

@@ -20,6 +20,7 @@ from .selectors import leaves as system_leaves
 
 REPORTS_PER_LEAF = 2
 FILES_PER_LEAF = 3
+SITES_PER_LEAF = 2  # on a leaf whose 佐证材料 asks for 示范点 material: named sites of its linked tasks
 # Every UNSCORED_EVERY-th scorable leaf is left unscored, so the dashboard shows unscored leaves and a gap.
 UNSCORED_EVERY = 6
 
@@ -68,9 +69,18 @@ def _pick_some(leaf: Indicator, by) -> int:
         .order_by("-report__period__year", "-report__period__quarter", "id")
         .values_list("pk", "content_type")
     )
+    sites = []
+    if "示范点" in leaf.evidence_expected:
+        sites = list(
+            picks.SiteFilters()
+            .apply(picks.site_candidate_queryset(), leaf)
+            .order_by("name", "id")
+            .values_list("pk", flat=True)[:SITES_PER_LEAF]
+        )
     now = timezone.now()
     rows = [EvidencePick(indicator=leaf, report_id=pk, picked_by=by, picked_at=now) for pk in reports]
     rows += [EvidencePick(indicator=leaf, evidence_id=pk, picked_by=by, picked_at=now) for pk in files]
+    rows += [EvidencePick(indicator=leaf, site_id=pk, picked_by=by, picked_at=now) for pk in sites]
     for order, row in enumerate(rows):
         row.order = order
     EvidencePick.objects.bulk_create(rows)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from campaign.decorators import office_required, readers_required
 from campaign.errors import DomainError, NotFound, PermissionDenied, StaleVersion
 from campaign.redirects import redirect_next
+from sites.models import Site
 from units.access import get_access
 from units.models import display_name
 
@@ -112,12 +113,23 @@ def _candidates_context(request, indicator, picked: set) -> dict:
         report.is_picked = ("report", report.pk) in picked
         for evidence in report.evidence.all():
             evidence.is_picked = ("evidence", evidence.pk) in picked
+    site_filters = picks.SiteFilters.parse(request.GET, counties=choices.counties)
+    sites = picks.site_candidates_page(indicator, filters=site_filters, page=request.GET.get("s_page") or 1)
+    for site in sites:
+        site.is_picked = ("site", site.pk) in picked
     return {
         "choices": choices,
         "filters": filters,
         "candidates": candidates,
         "picked": picked,
         "links": picks.confirmed_links(indicator),
+        "site_filters": site_filters,
+        "site_scopes": picks.SiteFilters.SCOPES,
+        "site_levels": Site.Level.choices,
+        "site_candidates": sites,
+        # what the sites form carries over (the report filters and the hint window), and the reverse
+        "keep_for_sites": [(k, v) for k, v in request.GET.items() if not k.startswith("s_") and k != "page"],
+        "keep_for_reports": [(k, v) for k, v in request.GET.items() if k.startswith("s_") and k != "s_page"],
     }
 
 
@@ -298,6 +310,7 @@ def pick_add(request, pk: int):
     report_id = request.POST.get("report") or None
     evidence_id = request.POST.get("evidence") or None
     file_id = request.POST.get("file") or None
+    site_id = request.POST.get("site") or None
     error = ""
     try:
         picks.pick_add(
@@ -306,6 +319,7 @@ def pick_add(request, pk: int):
             report_id=report_id,
             evidence_id=evidence_id,
             office_file_id=file_id,
+            site_id=site_id,
         )
     except (PermissionDenied, NotFound):
         raise
@@ -314,7 +328,9 @@ def pick_add(request, pk: int):
     if request.htmx:
         context = _picks_context(request, indicator, error=error)
         items = [
-            (k, int(v)) for k, v in (("report", report_id), ("evidence", evidence_id)) if v and v.isdigit()
+            (k, int(v))
+            for k, v in (("report", report_id), ("evidence", evidence_id), ("site", site_id))
+            if v and v.isdigit()
         ]
         return _fragment(
             request, "_picks.html", context, *_pick_buttons(indicator, context["picked"], *items)

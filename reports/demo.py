@@ -1369,6 +1369,52 @@ def _notice(item: DemoFile) -> bytes:
     return _scanned_pdf(image, rng, grey=False)
 
 
+def naming_decision_pdf(*, issuer: str, title: str, names: list[str], day: dt.date, seed: str) -> bytes:
+    """A naming decision (命名决定) as the register keeps it: the issuer's 文件 in the 公文 layout listing the
+    named 示范点, signed, stamped and scanned. For the demo's site register (``sites/demo.py``)."""
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(f"demo:naming:{seed}")
+    w, h = A4_100DPI
+    image = Image.new("RGB", (w, h), PAPER)
+    draw = ImageDraw.Draw(image)
+    left, right = 110, w - 102
+    _text(draw, (left, 170, right, 232), f"{issuer}文件", role="xbs", fill=(200, 20, 24), size=40)
+    draw.line((left, 250, right, 250), fill=(200, 20, 24), width=2)
+    cut = title.rfind("为") + 1 if len(title) > 22 and "为" in title else len(title)
+    lines = [line for line in (title[:cut], title[cut:]) if line]
+    for n, line in enumerate(lines):
+        _text(draw, (left, 290 + 44 * n, right, 330 + 44 * n), line, role="xbs", fill=INK, size=26)
+    size = 20
+    shown = names[:24]
+    listed = "、".join(shown) + (f"等{len(names)}个单位（名单附后）" if len(names) > len(shown) else "")
+    y = _wrapped(
+        draw,
+        left,
+        324 + 44 * len(lines),
+        right - left,
+        "为深入贯彻落实党的民族政策，推进民族团结进步创建活动深入开展，经单位申报、实地考察、集体研究和"
+        "公示，决定命名以下单位为民族团结进步示范点。",
+        size=size,
+    )
+    y = _wrapped(draw, left, y, right - left, listed + "。", size=size)
+    y = _wrapped(
+        draw,
+        left,
+        y,
+        right - left,
+        "希望被命名单位珍惜荣誉，发挥示范引领作用，持续深化创建内容，不断巩固创建成果。",
+        size=size,
+    )
+    y += size * 2
+    font = _font("fangsong", size)
+    if font is not None:
+        draw.text((right - 2 * size - len(issuer) * size, y), issuer, font=font, fill=INK)
+        draw.text((right - 2 * size - 9 * size, y + int(size * 1.75)), _cn_date(day), font=font, fill=INK)
+    _seal(image, rng, (right - 2 * size - len(issuer) * size // 2, y + size), issuer[:12])
+    return _scanned_pdf(image, rng, grey=rng.random() < 0.5)
+
+
 def _scan(item: DemoFile) -> bytes:
     """A sign-in sheet printed, signed by hand and scanned: one A4 page as a picture inside a PDF."""
     from PIL import Image, ImageDraw

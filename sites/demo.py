@@ -41,8 +41,50 @@ NAMES = {
     Site.Category.NEW_ORG: ["物流协会", "个体劳动者协会", "律师事务所", "商会", "电商协会"],
     Site.Category.SCENIC: ["生态景区", "古镇景区", "湿地公园", "森林公园", "民俗村"],
 }
-MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PROVINCIAL, CITY_LEVEL = 8, 22  # a little above the plan's 7 and 20
+
+
+ISSUERS = {
+    Site.Level.NATION: "国家民族事务委员会",
+    Site.Level.PROVINCE: "甘肃省民族团结进步创建活动领导小组",
+    Site.Level.CITY: "平凉市创建全国民族团结进步示范市工作领导小组",
+}
+
+
+def _batch(site: Site) -> tuple[str, int | None]:
+    """Sites named together by one decision: per level, and per county for the county level."""
+    return site.level, site.county_id if site.level == Site.Level.COUNTY else None
+
+
+def _naming_documents(campaign, named: list[Site]) -> dict[tuple, tuple[str, str]]:
+    """One scanned naming decision per batch (``reports.demo.naming_decision_pdf``), stored once and shared by
+    its sites: batch → (stored name, original name)."""
+    from reports.demo import naming_decision_pdf
+
+    batches: dict[tuple, list[Site]] = {}
+    for site in sorted(named, key=lambda s: (s.named_on, s.name)):
+        batches.setdefault(_batch(site), []).append(site)
+    documents = {}
+    for (level, _county), sites in batches.items():
+        label = Site.Level(level).label
+        if level == Site.Level.COUNTY:
+            county = sites[0].county
+            issuer = f"{county.name}民族团结进步创建工作领导小组"
+        else:
+            issuer = ISSUERS[level].replace("平凉市", campaign.city)
+        title = f"关于命名{sites[0].name}等{len(sites)}个单位为{label}民族团结进步示范点的决定"
+        if len(sites) == 1:
+            title = f"关于命名{sites[0].name}为{label}民族团结进步示范点的决定"
+        data = naming_decision_pdf(
+            issuer=issuer,
+            title=title,
+            names=[s.name for s in sites],
+            day=max(s.named_on for s in sites),
+            seed=f"{level}:{sites[0].county_id}",
+        )
+        stored = default_storage.save(f"sites/naming/demo-{level}-{_county or 0}.pdf", ContentFile(data))
+        documents[_batch(sites[0])] = (stored, f"{title}.pdf")
+    return documents
 
 
 def seed_sites(today: dt.date) -> list[Site]:
@@ -96,7 +138,6 @@ def seed_sites(today: dt.date) -> list[Site]:
     start = campaign.starts_on
     last_naming = min(today, campaign.ends_on - dt.timedelta(days=10))
     span = max((last_naming - start).days - 150, 1)
-    document = default_storage.save("sites/naming/demo-naming.pdf", ContentFile(MINIMAL_PDF))
     used: dict[tuple[int, str], int] = {}
     sites: list[Site] = []
     namings: list[SiteNaming] = []
@@ -138,14 +179,16 @@ def seed_sites(today: dt.date) -> list[Site]:
             site.level = Site.Level.PROVINCE
         elif n < PROVINCIAL + CITY_LEVEL:
             site.level = Site.Level.CITY
-        site.naming_document, site.naming_document_name = document, "命名文件.pdf"
+    documents = _naming_documents(campaign, named_sites)
+    for site in named_sites:
+        site.naming_document, site.naming_document_name = documents[_batch(site)]
         namings.append(
             SiteNaming(
                 site=site,
                 level=site.level,
                 named_on=site.named_on,
-                document=document,
-                document_name="命名文件.pdf",
+                document=site.naming_document,
+                document_name=site.naming_document_name,
                 state=SiteNaming.State.APPROVED,
                 requested_at=site.created_at,
                 decided_at=timezone.make_aware(dt.datetime.combine(site.named_on, dt.time(10))),

@@ -27,7 +27,7 @@ from pypdf import PdfReader
 
 from assessment import dossier as dossier_module
 from assessment import picks
-from assessment.models import EvidencePick, Indicator, IndicatorSystem
+from assessment.models import Indicator, IndicatorSystem
 from reports.compilations.models import Compilation
 from reports.compilations.services import compilation_request
 from reports.models import ProgressReport
@@ -111,6 +111,7 @@ def test_the_demo_dossier_is_built_by_the_worker_with_every_indicator_and_picked
     leaves = dossier_module.dossier_sections(system).sections
     picked = dossier_module.pick_queryset(system)
     assert picked.filter(report__isnull=False).exists()  # seed_scores picked demo reports
+    assert picked.filter(site__isnull=False).exists()  # and named 示范点 of the register
 
     started = time.monotonic()
     pdf, pdf_seen = build("pdf", office)
@@ -155,11 +156,12 @@ def test_the_demo_dossier_is_built_by_the_worker_with_every_indicator_and_picked
     assert any(page.images for page in reader.pages[first_section:])
 
     # ---------------------------------------------------------------- the zip
-    picked_files = [p for p in picked if p.evidence_id or p.office_file_id]
+    # The picked files: evidence and office files, and each picked site's naming document (and photos).
+    picked_files = [item for section in leaves for item in section.files]
+    assert any(item.source == "site-naming" for item in picked_files)
     expected = []
-    for pick in picked_files:
-        holder = pick.evidence or pick.office_file
-        with holder.file.open("rb") as handle:
+    for item in picked_files:
+        with item.holder.file.open("rb") as handle:
             expected.append(hashlib.sha256(handle.read()).hexdigest())
     with zipfile.ZipFile(archive.file.path) as zipped:
         assert zipped.testzip() is None
@@ -183,7 +185,11 @@ def test_the_demo_dossier_is_built_by_the_worker_with_every_indicator_and_picked
         ProgressReport.objects.get(pk=p.report_id).state == ProgressReport.State.APPROVED
         for p in picked.filter(report__isnull=False)
     )
-    assert EvidencePick.objects.filter(indicator__system=system).count() >= len(picked_files)
+    sites_listed = list(index["入卷示范点"].iter_rows(min_row=2, values_only=True))
+    assert [r[3] for r in sites_listed] == [
+        item.site.name for section in leaves for item in section.items if item.kind == "site"
+    ]
+    assert len(sites_listed) == picked.filter(site__isnull=False).count()
     assert len(rows) == len(entries)
 
     # ---------------------------------------------------------------- pages to look at

@@ -1,0 +1,225 @@
+"""示范点 of the site register as dossier evidence: a leaf's site candidates (named as of today, by default
+those of the linked tasks), picking one (the office only; a site not named is refused), the site's card,
+naming document and photos in the PDF (merged, embedded) and in the zip and its 台账 (read back), a merged
+site dropping out, and the evaluator seeing the picked site's files and no other site's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from assessment import dossier, inspector, picks
+from assessment.models import EvidencePick
+from sites import services as site_services
+from sites.models import Site
+from tasks.models import Task
+from tests.assessment.conftest import node
+from tests.assessment.test_dossier import build, page_texts  # noqa: F401 (fixture)
+from tests.assessment.test_dossier_world import dossier_world, pdf_bytes, png_bytes
+from units.models import Unit
+
+pytestmark = pytest.mark.django_db
+NAMING_TEXT = "NAMING-DOCUMENT-OF-DONGGUAN"
+
+
+def new_site(liaison, unit, name: str, task: int, *, category=Site.Category.COMMUNITY) -> Site:
+    return site_services.site_create(
+        by=liaison,
+        owner=unit,
+        name=name,
+        category=category,
+        task=Task.objects.get(number=task),
+        address="东关街1号",
+        county=Unit.objects.get(code="kongtong"),
+    )
+
+
+def name_it(site: Site, liaison, office, *, level=Site.Level.CITY, named_on=dt.date(2025, 6, 30)) -> Site:
+    naming = site_services.naming_request(
+        site=site,
+        by=liaison,
+        level=level,
+        named_on=named_on,
+        document=SimpleUploadedFile(
+            "东关社区命名文件.pdf", pdf_bytes(NAMING_TEXT), content_type="application/pdf"
+        ),
+    )
+    site_services.naming_approve(naming=naming, by=office)
+    Site.objects.filter(pk=site.pk).update(created_at=dt.datetime(2025, 1, 5, tzinfo=dt.UTC))
+    return Site.objects.get(pk=site.pk)
+
+
+@pytest.fixture
+def sites(small_system, liaison_a, office_user):
+    """On task 3 (linked to 2.1.1): 东关社区 named (city level, a photo) and 西关社区 only cultivating; on task 25
+    (not linked): 柳湖社区 named."""
+    unit = Unit.objects.get(code="xuanchuanbu")
+    dongguan = name_it(new_site(liaison_a, unit, "东关社区", 3), liaison_a, office_user)
+    site_services.site_add_photo(
+        site=dongguan,
+        by=liaison_a,
+        upload=SimpleUploadedFile("活动室.png", png_bytes((20, 160, 60)), content_type="image/png"),
+        caption="东关社区民族团结活动室",
+    )
+    xiguan = new_site(liaison_a, unit, "西关社区", 3)
+    liuhu = name_it(
+        new_site(liaison_a, unit, "柳湖社区", 25), liaison_a, office_user, level=Site.Level.PROVINCE
+    )
+    return {"东关社区": dongguan, "西关社区": xiguan, "柳湖社区": liuhu}
+
+
+def candidate_names(indicator, **params) -> list[str]:
+    choices = picks.filter_choices(indicator)
+    filters = picks.SiteFilters.parse(params, counties=choices.counties)
+    return [s.name for s in picks.site_candidates_page(indicator, filters=filters)]
+
+
+def test_site_candidates_are_named_sites_of_the_linked_tasks_unless_the_office_widens_them(
+    small_system, sites
+):
+    leaf = node(small_system, "2.1.1")
+    assert candidate_names(leaf) == ["东关社区"]  # 西关社区 is not named; 柳湖社区 is on an unlinked task
+    assert sorted(candidate_names(leaf, s_scope="community")) == ["东关社区", "柳湖社区"]
+    assert candidate_names(leaf, s_scope="all", s_level="province") == ["柳湖社区"]
+    assert candidate_names(leaf, s_scope="all", s_q="柳湖") == ["柳湖社区"]
+    assert candidate_names(leaf, s_scope="nonsense") == ["东关社区"]  # an unknown scope is the default
+    assert candidate_names(node(small_system, "1.1.1")) == []  # task 1 carries no site
+
+
+def test_the_office_picks_a_named_site_and_one_not_named_is_refused(
+    small_system, sites, as_office, office_user
+):
+    leaf = node(small_system, "2.1.1")
+    url = reverse("assessment:pick_add", args=[leaf.pk])
+
+    response = as_office.post(url, {"site": sites["东关社区"].pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert EvidencePick.objects.filter(indicator=leaf, site=sites["东关社区"]).count() == 1
+    body = response.content.decode()
+    assert (
+        "东关社区" in body and 'id="pick-site-{}"'.format(sites["东关社区"].pk) in body
+    )  # the button says 已入卷
+
+    response = as_office.post(url, {"site": sites["西关社区"].pk}, HTTP_HX_REQUEST="true")
+    assert "尚未命名" in response.content.decode()
+    assert not EvidencePick.objects.filter(site=sites["西关社区"]).exists()
+
+    response = as_office.post(url, {"site": "x"}, HTTP_HX_REQUEST="true")
+    assert "所选材料无效" in response.content.decode()
+
+    page = as_office.get(reverse("assessment:indicator", args=[leaf.pk]) + "?s_scope=all")
+    text = page.content.decode()
+    assert page.status_code == 200 and "候选示范点" in text and "柳湖社区" in text and "西关社区" not in text
+
+
+def test_no_one_but_the_office_picks_a_site(small_system, sites, as_liaison_a, as_leader):
+    leaf = node(small_system, "2.1.1")
+    url = reverse("assessment:pick_add", args=[leaf.pk])
+    assert as_liaison_a.post(url, {"site": sites["东关社区"].pk}).status_code == 403
+    assert as_leader.post(url, {"site": sites["东关社区"].pk}).status_code == 403
+    anonymous = Client().post(url, {"site": sites["东关社区"].pk})
+    assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+    assert not EvidencePick.objects.exists()
+    page = as_leader.get(reverse("assessment:indicator", args=[leaf.pk])).content.decode()
+    assert "东关社区" in page and 'data-testid="pick-site"' not in page  # leadership reads, no buttons
+
+
+def test_a_site_merged_away_or_no_longer_named_drops_out(small_system, sites, office_user):
+    leaf = node(small_system, "2.1.1")
+    picks.pick_add(indicator=leaf, by=office_user, site_id=sites["东关社区"].pk)
+    picks.pick_add(indicator=leaf, by=office_user, site_id=sites["柳湖社区"].pk)
+    assert dossier.picked().filter(indicator=leaf).count() == 2
+
+    site_services.site_merge(keep=sites["柳湖社区"], absorb=sites["东关社区"], by=office_user)
+    left = list(dossier.picked().filter(indicator=leaf))
+    assert [p.site.name for p in left] == ["柳湖社区"]
+
+
+def test_the_dossier_carries_the_site_card_naming_document_and_photo(
+    small_system,
+    sites,
+    office_user,
+    build,  # noqa: F811
+):
+    world = dossier_world(small_system, office_user)
+    leaf = node(small_system, "2.1.1")
+    site = sites["东关社区"]
+    picks.pick_add(indicator=leaf, by=office_user, site_id=site.pk)
+    sections = {s.indicator.code: s for s in dossier.dossier_sections(world.system).sections}
+    items = sections["2.1.1"].items
+    assert [i.label for i in items] == ["1", "2", "3", "3-1", "3-2"]
+    assert [i.kind for i in items[2:]] == ["site", "pdf", "image"]
+    assert sections["2.1.1"].pick_count == 3
+
+    pdf = PdfReader(build(office_user, world.system, "pdf").file.path)
+    texts = page_texts(pdf)
+    card = next(i for i, t in enumerate(texts) if "示范点：东关社区" in t)
+    table = "".join(texts[card : card + 2])  # the card's table is never split, and may start the next page
+    assert "市级示范点" in table and "2025年6月30日" in table and "东关街1号" in table
+    assert "东关社区民族团结活动室" in "".join(texts)  # the photo's caption under the embedded image
+    merged = [i for i, t in enumerate(texts) if NAMING_TEXT in t]
+    assert merged and merged[0] > card  # the naming document follows its leaf's pages
+
+    archive = zipfile.ZipFile(build(office_user, world.system, "zip").file.path)
+    names = archive.namelist()
+    naming = next(n for n in names if n.endswith("03-1 东关社区 东关社区命名文件.pdf"))
+    photo = next(n for n in names if n.endswith("03-2 东关社区 活动室.png"))
+    stored = Site.objects.get(pk=site.pk).naming_document.read()
+    assert archive.read(naming) == stored
+    assert hashlib.sha256(archive.read(photo)).hexdigest() == site.photos.get().sha256
+    workbook = load_workbook(io.BytesIO(archive.read("台账.xlsx")))
+    listed = [row[7] for row in workbook["台账"].iter_rows(min_row=2, values_only=True)]
+    assert naming in listed and photo in listed
+    rows = list(workbook["入卷示范点"].iter_rows(min_row=2, values_only=True))
+    assert rows == [
+        (
+            1,
+            "2 宣传教育",
+            "2.1.1 建设民族团结进步宣传阵地",
+            "东关社区",
+            "社区(村)",
+            "市级",
+            "2025-06-30",
+            site.county.name,
+            "市委宣传部",
+            "东关街1号",
+        )
+    ]
+
+
+def test_the_evaluator_sees_the_picked_site_and_its_files_only(small_system, sites, office_user):
+    leaf = node(small_system, "2.1.1")
+    dongguan, liuhu = sites["东关社区"], sites["柳湖社区"]
+    picks.pick_add(indicator=leaf, by=office_user, site_id=dongguan.pk)
+    site_services.site_add_photo(
+        site=liuhu,
+        by=office_user,
+        upload=SimpleUploadedFile("柳湖.png", png_bytes(), content_type="image/png"),
+    )
+    grant, code = inspector.grant_create(system=small_system, by=office_user, name="第三方评估组", days=14)
+    client = Client()
+    assert client.post(reverse("assessment:inspect", args=[grant.token]), {"code": code}).status_code == 302
+
+    page = client.get(reverse("assessment:inspect_indicator", args=[grant.token, leaf.pk])).content.decode()
+    assert "示范点：东关社区" in page and "市级示范点" in page and "柳湖社区" not in page
+
+    def file(source, pk):
+        return client.get(reverse("assessment:inspect_file", args=[grant.token, source, pk]))
+
+    photo = dongguan.photos.get()
+    assert file("site-photo", photo.pk).status_code == 200
+    response = file("site-naming", dongguan.pk)
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    assert file("site-photo", liuhu.photos.get().pk).status_code == 404  # not picked
+    assert file("site-naming", liuhu.pk).status_code == 404
+    assert file("site-file", photo.pk).status_code == 404  # a photo is not a file of the site
+    assert grant.views.filter(what__contains="活动室.png").exists()
