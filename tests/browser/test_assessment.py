@@ -1,6 +1,6 @@
 """测评 and 申报 in a real browser (Debian chromium via Playwright): the office confirms a suggested link on the
-mapping page, picks the linked task's approved report and its photo into the dossier, scores the indicator,
-builds the dossier PDF from the dossier page and downloads it; the PDF is read back.
+mapping page, picks the linked task's approved report, its photo and a named 示范点 of the task into the dossier,
+scores the indicator, builds the dossier PDF from the dossier page and downloads it; the PDF is read back.
 
 Jobs run in-process (as in the quick start). Screenshots go to /tmp/h5-assessment-*.png.
 """
@@ -18,6 +18,7 @@ from assessment.models import IndicatorAccount, IndicatorLink
 from campaign.models import ReportingPeriod
 from reports.models import ProgressReport
 from tests.assessment.conftest import build_small_system, node
+from tests.assessment.test_dossier_sites import NAMING_TEXT, name_it, new_site
 from tests.assessment.test_dossier_world import add_evidence, png_bytes
 from tests.browser.conftest import login
 from tests.factories import make_report
@@ -37,10 +38,12 @@ def shot(page, name: str) -> Path:
 
 
 @pytest.fixture
-def world(plan):
+def world(plan, liaison_b, office_user):
     """The small system; leaf 2.1.2 (国民教育) has only a suggested link to task 9, whose report by 崆峒区 in
-    2024 Q3 is approved and carries a photo."""
+    2024 Q3 is approved and carries a photo; 崆峒区 has a named school site on task 9."""
     system = build_small_system(plan)
+    kongtong = Unit.objects.get(code="kongtong")
+    name_it(new_site(liaison_b, kongtong, "崆峒区第一中学", 9, category="school"), liaison_b, office_user)
     period = ReportingPeriod.objects.get(year=2024, quarter=3)
     report = make_report(
         period=period,
@@ -76,6 +79,10 @@ def test_office_maps_picks_scores_and_downloads_the_dossier(page, live_server, o
     page.wait_for_selector("[data-testid=picks] [data-testid=pick]")
     page.locator(f"#pick-evidence-{photo.pk} [data-testid=pick-evidence]").click()
     expect(page.locator("[data-testid=picks] [data-testid=pick]")).to_have_count(2)  # (no eval under the CSP)
+    site = page.locator("[data-testid=site-candidate]").filter(has_text="崆峒区第一中学")
+    site.locator("[data-testid=pick-site]").click()
+    expect(page.locator("[data-testid=picks] [data-testid=pick]")).to_have_count(3)
+    expect(site.locator("[data-testid=picked]")).to_have_count(1)
 
     # 3. Score it, with its justification (below full points).
     score_box = page.locator("[data-testid=score-form]")
@@ -89,7 +96,14 @@ def test_office_maps_picks_scores_and_downloads_the_dossier(page, live_server, o
 
     # 4. The dossier page: build the PDF, follow its progress page, download it.
     page.goto(f"{live_server.url}/assessment/systems/{system.pk}/dossier/")
-    assert page.locator("[data-testid='dossier-row-2.1.2']").inner_text().split()[-4:] == ["1", "1", "0", "0"]
+    # 报告 1, 图片 1 (the photo), PDF 1 (the site's naming document), 其他 0, 示范点 1
+    assert page.locator("[data-testid='dossier-row-2.1.2']").inner_text().split()[-5:] == [
+        "1",
+        "1",
+        "1",
+        "0",
+        "1",
+    ]
     shot(page, "3-dossier")
     page.click("[data-testid=build-pdf]", timeout=120_000)
     page.wait_for_selector("[data-testid=download]", timeout=120_000)
@@ -118,6 +132,7 @@ def test_office_maps_picks_scores_and_downloads_the_dossier(page, live_server, o
     text = "".join("".join((p.extract_text() or "").split()) for p in reader.pages[leaf_page:next_page])
     assert "自评18分" in text and "课程全覆盖" in text and "全区中小学开设民族团结教育课程" in text
     assert any(p.images for p in reader.pages[leaf_page:next_page])
+    assert "示范点：崆峒区第一中学" in text and "市级示范点" in text and NAMING_TEXT in text
 
     # The finished file is also on the dossier page for leadership to download.
     page.goto(f"{live_server.url}/assessment/systems/{system.pk}/dossier/")
