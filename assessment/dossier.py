@@ -410,7 +410,7 @@ def items_of(picks: Iterable[EvidencePick], facts: dict[int, SiteFacts] | None =
 
 def dossier_sections(system: IndicatorSystem) -> Dossier:
     """The system's leaves in tree order with everything the dossier prints, in a fixed number of queries
-    (the tree, the accounts, the picks)."""
+    (the tree, the accounts, the picks, and when sites are picked their photos, files and facts as of today)."""
     roots = indicator_tree(system)
     accounts = {a.indicator_id: a for a in IndicatorAccount.objects.filter(indicator__system=system)}
     by_leaf: dict[int, list[EvidencePick]] = {}

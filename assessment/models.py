@@ -268,6 +268,17 @@ class OfficeFile(models.Model):
         return self.original_name
 
 
+PICKABLE = ("report", "evidence", "office_file", "site")  # what an EvidencePick points at: one of these
+
+
+def _exactly_one_of(fields: tuple[str, ...]) -> models.Q:
+    """Exactly one of the nullable foreign keys ``fields`` is set."""
+    condition = models.Q()
+    for chosen in fields:
+        condition |= models.Q(**{f"{name}__isnull": name != chosen for name in fields})
+    return condition
+
+
 class EvidencePick(models.Model):
     """One item the office picked into a leaf's dossier: an approved report (its text), one of a report's
     evidence files, an office file, or a named 示范点 of the site register (its card, naming document, photos
@@ -324,32 +335,7 @@ class EvidencePick(models.Model):
         ordering = ["indicator", "order", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    models.Q(
-                        report__isnull=False,
-                        evidence__isnull=True,
-                        office_file__isnull=True,
-                        site__isnull=True,
-                    )
-                    | models.Q(
-                        report__isnull=True,
-                        evidence__isnull=False,
-                        office_file__isnull=True,
-                        site__isnull=True,
-                    )
-                    | models.Q(
-                        report__isnull=True,
-                        evidence__isnull=True,
-                        office_file__isnull=False,
-                        site__isnull=True,
-                    )
-                    | models.Q(
-                        report__isnull=True,
-                        evidence__isnull=True,
-                        office_file__isnull=True,
-                        site__isnull=False,
-                    )
-                ),
+                condition=_exactly_one_of(PICKABLE),
                 name="evidence_pick_exactly_one_of_four",
             ),
             models.UniqueConstraint(fields=["indicator", "report"], name="evidence_pick_report_once"),

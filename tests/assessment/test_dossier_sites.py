@@ -223,3 +223,19 @@ def test_the_evaluator_sees_the_picked_site_and_its_files_only(small_system, sit
     assert file("site-naming", liuhu.pk).status_code == 404
     assert file("site-file", photo.pk).status_code == 404  # a photo is not a file of the site
     assert grant.views.filter(what__contains="活动室.png").exists()
+
+
+def test_reading_the_dossier_takes_as_many_queries_for_many_sites_as_for_one(small_system, sites, office_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    leaf = node(small_system, "2.1.1")
+    picks.pick_add(indicator=leaf, by=office_user, site_id=sites["东关社区"].pk)
+    with CaptureQueriesContext(connection) as one:
+        assert len(dossier.dossier_sections(small_system).sections[2].items) == 3  # card, naming, photo
+    picks.pick_add(indicator=node(small_system, "2.1.2"), by=office_user, site_id=sites["柳湖社区"].pk)
+    picks.pick_add(indicator=node(small_system, "1.1.1"), by=office_user, site_id=sites["柳湖社区"].pk)
+    with CaptureQueriesContext(connection) as three:
+        sections = dossier.dossier_sections(small_system).sections
+    assert sum(1 for s in sections for i in s.items if i.kind == "site") == 3
+    assert len(three) == len(one)
