@@ -13,8 +13,10 @@ How it is made, and why:
   with the pages where its sections begin; a later run of the same row reuses every part that would come out
   the same (a worker killed mid-way resumes), and the directory is removed when the file is made.
 - Page numbers ("— N —", 4号, odd right / even left, 7 mm below the type area, GB/T 9704) are stamped at
-  assembly, once the final order is known (the merged PDFs count but are not stamped): a section then never
-  needs to know where it will land, which is what lets parts be reused independently.
+  assembly, once the final order is known, on every page but the cover — the merged PDFs' pages too (except a
+  page its PDF turns sideways, /Rotate, which is counted but left unstamped), so a binder's numbering has no
+  holes: a section then never needs to know where it will land, which is what lets parts be reused
+  independently.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from campaign.dates import cn_date
 from reports.compilations.render.pdf import gongwen_context, no_fetch
 
 from .dossier import Dossier, Item, Section, dossier_sections, remove_work_dir, work_dir, write_atomically
-from .scoring import points_text
+from .scoring import branch_rows, gap_to_pass, points_text
 
 logger = logging.getLogger(__name__)
 
@@ -323,13 +325,27 @@ def _front_html(dossier: Dossier, pages: dict[int, int] | None) -> str:
         }
         for node in dossier.nodes
     ]
+    branches = branch_rows(dossier.roots, {s.indicator.pk: s.score for s in dossier.sections})
+    gap = gap_to_pass(system.pass_score, dossier.scored)
     context = _context(
         dossier,
         entries=entries,
         leaf_count=len(dossier.sections),
         total_points=points_text(dossier.total_points),
         scored=points_text(dossier.scored),
-        item_count=sum(len(s.items) for s in dossier.sections),
+        item_count=sum(s.pick_count for s in dossier.sections),
+        branches=[
+            {
+                "row": row,
+                "points": points_text(row.points),
+                "score": points_text(row.score) if row.unscored < row.leaves else "—",
+            }
+            for row in branches
+        ],
+        unscored=sum(1 for s in dossier.sections if s.score is None),
+        pass_score=points_text(system.pass_score),
+        gap=points_text(gap),
+        passes=not gap,
     )
     context["doc"] = {
         "issuer": context["issuer"],
@@ -444,7 +460,11 @@ def render_pdf(compilation, system, directory: Path, progress) -> Path:
                 for attachment in part.attachments(section):
                     handle = attachment.item.holder.file.open("rb")
                     handles.append(handle)
+                    first = len(writer.pages)
                     writer.append(handle, import_outline=False)
+                    for number in range(first, len(writer.pages)):
+                        if not writer.pages[number].get("/Rotate", 0) % 360:
+                            numbers.stamp(writer.pages[number], number + 1)
         outline = {}
         for node in dossier.nodes:
             indicator = node.indicator

@@ -505,7 +505,7 @@ class ScoreBoard:
 
     @property
     def gap(self) -> Decimal:
-        return max(ZERO, self.pass_score - self.total)
+        return gap_to_pass(self.pass_score, self.total)
 
     @property
     def passes(self) -> bool:
@@ -514,6 +514,34 @@ class ScoreBoard:
     @property
     def cheapest_closes(self) -> bool:
         return any(row.closes_gap for row in self.cheapest) and self.cheapest[-1].cumulative >= self.gap
+
+
+def gap_to_pass(pass_score: Decimal, total: Decimal) -> Decimal:
+    """Points still needed to reach the pass score (0 once reached): the score board's and the dossier's."""
+    return max(ZERO, pass_score - total)
+
+
+def branch_rows(roots: list[Node], scores: dict[int, Decimal | None]) -> list[BranchRow]:
+    """The 一级 and 二级 indicators in tree order with their points, the sum of their leaves' scores (``scores``:
+    leaf id → the office's score or None) and how many of their leaves are unscored. The one rule for branch
+    totals: the score board and the dossier's 自评得分汇总表."""
+    rows: list[BranchRow] = []
+    for root in roots:
+        for node in root.walk():
+            if node.indicator.level > 2:
+                continue
+            given = [scores.get(leaf.indicator.pk) for leaf in node.leaves()]
+            rows.append(
+                BranchRow(
+                    node.indicator,
+                    node.indicator.level,
+                    node.points,
+                    sum((score for score in given if score is not None), ZERO),
+                    len(given),
+                    sum(1 for score in given if score is None),
+                )
+            )
+    return rows
 
 
 def cheapest_leaves(leaves: list[LeafRow], gap: Decimal, *, at_least: int = 5) -> list[CheapRow]:
@@ -559,26 +587,11 @@ def score_board(system: IndicatorSystem, window: HintWindow, *, recent: int = RE
         for n in leaf_nodes
     }
 
-    branches: list[BranchRow] = []
-    for root in roots:
-        for node in root.walk():
-            if node.indicator.level > 2:
-                continue
-            rows = [leaf_rows[leaf.indicator.pk] for leaf in node.leaves()]
-            branches.append(
-                BranchRow(
-                    node.indicator,
-                    node.indicator.level,
-                    node.points,
-                    sum((r.score for r in rows if r.score is not None), ZERO),
-                    len(rows),
-                    sum(1 for r in rows if r.score is None),
-                )
-            )
+    branches = branch_rows(roots, {pk: row.score for pk, row in leaf_rows.items()})
     ordered = [leaf_rows[n.indicator.pk] for n in leaf_nodes]
     total = sum((r.score for r in ordered if r.score is not None), ZERO)
     hinted = sum((max(r.score or ZERO, r.hint.score or ZERO) for r in ordered), ZERO)
-    gap = max(ZERO, system.pass_score - total)
+    gap = gap_to_pass(system.pass_score, total)
     entries = _named(
         list(
             ScoreEntry.objects.filter(indicator__system=system)

@@ -114,6 +114,9 @@ def test_dossier_pdf_prints_accounts_scores_reports_and_merges_picked_pdfs_after
     assert len(one) == 2 and len(two) == 1
     assert outline["1.1.1"] < one[0] < one[1] < outline["1.1.2"]
     assert outline["2.1.1"] < two[0] < outline["2.1.2"]
+    # Merged pages carry the binder's page numbers too: no hole in the numbering after the cover.
+    for index in range(1, len(texts)):
+        assert f"—{index + 1}—" in texts[index], index
     # Nothing unpicked, nothing of a report that is no longer approved.
     assert "退回的草稿文字" not in whole
     assert "未入卷的照片" not in whole and "退回报告的附件" not in whole
@@ -352,3 +355,19 @@ def test_a_killed_run_of_the_job_resumes_on_the_next_delivery(world, office_user
     compilation.refresh_from_db()
     assert compilation.attempts == 2 and compilation.state == Compilation.State.DONE
     assert Path(compilation.file.path).read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_score_summary_adds_up_as_the_score_board_does(build, world, office_user):
+    from assessment.scoring import hint_window, points_text, score_board
+
+    system = world.system
+    board = score_board(system, hint_window(system.campaign))
+    texts = page_texts(PdfReader(build(office_user, system, "pdf").file.path))
+    summary = next(t for t in texts if t.startswith("自评得分汇总表"))
+    for row in board.branches:
+        score = points_text(row.score) if row.unscored < row.leaves else "—"
+        note = f"{row.unscored}项未评分" if row.unscored else ""
+        line = f"{row.indicator.code}{row.indicator.title}{points_text(row.points)}{score}{note}"
+        assert line in summary, line
+    assert f"合计{points_text(board.total_points)}{points_text(board.total)}" in summary
+    assert f"尚差{points_text(board.gap)}分" in summary and board.gap > 0

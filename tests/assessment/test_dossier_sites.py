@@ -225,7 +225,9 @@ def test_the_evaluator_sees_the_picked_site_and_its_files_only(small_system, sit
     assert grant.views.filter(what__contains="活动室.png").exists()
 
 
-def test_reading_the_dossier_takes_as_many_queries_for_many_sites_as_for_one(small_system, sites, office_user):
+def test_reading_the_dossier_takes_as_many_queries_for_many_sites_as_for_one(
+    small_system, sites, office_user
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
