@@ -3,8 +3,64 @@
 //   <select data-autosubmit>          submits its form when changed;
 //   <form data-confirm="…">           asks before it is submitted;
 //   <a data-confirm="…">              asks before the link is followed;
-//   <input type=checkbox data-select-all="name">  ticks or clears every checkbox named "name".
+//   <input type=checkbox data-select-all="name">  ticks or clears every checkbox named "name";
+//   <ol data-reorder="form-id" data-reorder-name="field">  its <li draggable="true" data-reorder-id="…">
+//                                     items are dragged into a new order; on drop, the form gets one
+//                                     hidden "field" per item in the new order and is submitted (with
+//                                     htmx, which swaps the list). Without a mouse, the list's own
+//                                     up/down buttons do the same.
 (function () {
+  var dragged = null;
+  var before = "";
+
+  function orderOf(list) {
+    return Array.prototype.map.call(list.querySelectorAll(":scope > [draggable=true]"), function (item) {
+      return item.getAttribute("data-reorder-id");
+    });
+  }
+  document.addEventListener("dragstart", function (event) {
+    var item = event.target.closest && event.target.closest("[data-reorder] > [draggable=true]");
+    if (!item) return;
+    dragged = item;
+    before = orderOf(item.parentNode).join(",");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", item.getAttribute("data-reorder-id"));
+    item.classList.add("dragging");
+  });
+  document.addEventListener("dragover", function (event) {
+    if (!dragged) return;
+    var item = event.target.closest && event.target.closest("[data-reorder] > [draggable=true]");
+    if (!item || item.parentNode !== dragged.parentNode) return;
+    event.preventDefault();
+    if (item === dragged) return;
+    var box = item.getBoundingClientRect();
+    item.parentNode.insertBefore(dragged, event.clientY > box.top + box.height / 2 ? item.nextSibling : item);
+  });
+  document.addEventListener("drop", function (event) {
+    if (dragged) event.preventDefault();
+  });
+  document.addEventListener("dragend", function () {
+    if (!dragged) return;
+    var list = dragged.parentNode;
+    dragged.classList.remove("dragging");
+    dragged = null;
+    var order = orderOf(list);
+    var form = document.getElementById(list.getAttribute("data-reorder"));
+    if (!form || order.join(",") === before) return;
+    var name = list.getAttribute("data-reorder-name");
+    form.querySelectorAll('input[name="' + name + '"]').forEach(function (input) {
+      input.remove();
+    });
+    order.forEach(function (id) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = id;
+      form.appendChild(input);
+    });
+    form.requestSubmit();
+  });
+
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (!target.closest) return;

@@ -56,6 +56,15 @@ def test_office_picks_scores_and_writes_in_place(
         photo.pk,
         None,
     ]
+    # and back by dragging the report above the photo (the list is swapped in place, the order stored)
+    with page.expect_response(lambda response: "/picks/order/" in response.url) as answer:
+        items.nth(1).drag_to(items.nth(0), target_position={"x": 20, "y": 2})
+    assert answer.value.status == 200
+    expect(page.get_by_test_id("pick").first).to_contain_text("任务3")
+    assert [p.evidence_id for p in EvidencePick.objects.filter(indicator=leaf).order_by("order")] == [
+        None,
+        photo.pk,
+    ]
 
     # a score below full points without a reason is refused in place; the typed score stays
     page.fill("#id_score", "18")
