@@ -32,11 +32,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
+from django.db.models.fields.files import FieldFile
 from django.utils.functional import cached_property
 
 from campaign.errors import DomainError
 from reports.compilations import kinds
-from reports.evidence import DOCX, JPEG, PDF, PNG, XLSX, human_size
+from reports.evidence import download_name, human_size, stored_kind
 from reports.models import Evidence, ProgressReport
 from sites.models import Site, SiteFile, SitePhoto
 from sites.selectors import sites_as_of
@@ -54,9 +55,6 @@ REFUSAL = "只有创建办可以生成申报材料；领导可在“汇编下载
 UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
 FOLDER_MAX = 40
 FILE_MAX = 80
-# A naming document's type, from the extension it was stored under (``reports.evidence.stored_name``: the
-# extension of what the upload really was, sniffed from its bytes).
-STORED_TYPES = {kind.extension: kind.content_type for kind in (JPEG, PNG, PDF, DOCX, XLSX)}
 
 
 # ------------------------------------------------------------------------------------------ the kind
@@ -95,25 +93,23 @@ def system_options() -> list[tuple[int, str]]:
 
 
 class NamingDocument:
-    """A named site's 命名文件 as a file holder, read as an ``Evidence`` or an ``OfficeFile`` is (``file``,
-    ``content_type``, ``size``, ``sha256``, ``caption``, ``uploaded_at``). Its ``pk`` is the site's."""
+    """A named site's 命名文件 — the document of the naming ``sites_as_of`` finds current, the same naming the
+    card's level and date come from — as a file holder, read as an ``Evidence`` or an ``OfficeFile`` is
+    (``file``, ``content_type``, ``size``, ``sha256``, ``caption``, ``uploaded_at``). Its ``pk`` is the site's."""
 
-    def __init__(self, site: Site):
+    def __init__(self, site: Site, stored: str, original: str):
         self.site = site
         self.pk = site.pk
-        self.file = site.naming_document
+        self.file = FieldFile(site, Site._meta.get_field("naming_document"), stored)
+        self.original_name = original or "命名文件"
         self.caption = "命名文件"
         self.uploaded_at = site.updated_at
         self.sha256 = ""  # not stored for naming documents; the zip computes it as it copies
 
     @property
     def content_type(self) -> str:
-        extension = os.path.splitext(self.file.name or "")[1].lower().lstrip(".")
-        return STORED_TYPES.get("jpg" if extension == "jpeg" else extension, "application/octet-stream")
-
-    @property
-    def original_name(self) -> str:
-        return self.site.naming_document_name or os.path.basename(self.file.name or "") or "命名文件"
+        kind = stored_kind(self.file.name)
+        return kind.content_type if kind is not None else "application/octet-stream"
 
     @cached_property
     def size(self) -> int:
@@ -125,10 +121,13 @@ class NamingDocument:
 
 @dataclass(frozen=True)
 class SiteFacts:
-    """A picked site as of today, by the register's rule (``sites_as_of``)."""
+    """A picked site as of today, by the register's rule (``sites_as_of``): its current naming's level, date
+    and document."""
 
     level: str
     named_on: object  # a date, or None
+    document: str = ""  # the stored name
+    document_name: str = ""
 
 
 @dataclass
@@ -141,6 +140,7 @@ class Item:
     sub: int = 0
     file_holder: object | None = None  # a site's NamingDocument, SitePhoto or SiteFile
     facts: SiteFacts | None = None
+    naming_same_as: str = ""  # a site card whose naming document is already in the leaf: that item's label
 
     @property
     def label(self) -> str:
@@ -168,8 +168,7 @@ class Item:
 
     @property
     def site_level_label(self) -> str:
-        level = self.facts.level if self.facts is not None else self.site.level
-        return str(Site.Level(level).label) if level in Site.Level.values else ""
+        return Site.level_label(self.facts.level if self.facts is not None else self.site.level)
 
     @property
     def site_named_on(self):
@@ -224,7 +223,7 @@ class Item:
         if self.office_file is not None:
             return self.office_file.original_name or os.path.basename(self.office_file.file.name)
         if self.file_holder is not None:
-            return self.file_holder.original_name or os.path.basename(self.file_holder.file.name)
+            return download_name(self.file_holder.original_name, self.file_holder.file.name)
         return self.site.name if self.site is not None else ""
 
     @property
@@ -271,7 +270,7 @@ class Item:
 
     @property
     def zip_file_name(self) -> str:
-        number = f"{self.number:02d}-{self.sub}" if self.sub else f"{self.number:02d}"
+        number = f"{self.number:02d}-{self.sub:02d}" if self.sub else f"{self.number:02d}"
         name = f"{self.site.name} {self.name}" if self.file_holder is not None else self.name
         return f"{number} {safe_name(name, FILE_MAX, keep_extension=True)}"
 
@@ -381,30 +380,47 @@ def site_facts(site_ids: Iterable[int]) -> dict[int, SiteFacts]:
     ids = set(site_ids)
     if not ids:
         return {}
-    rows = sites_as_of().filter(pk__in=ids).values_list("pk", "level_on", "named_date")
-    return {pk: SiteFacts(level=level, named_on=named_on) for pk, level, named_on in rows}
+    rows = (
+        sites_as_of()
+        .filter(pk__in=ids)
+        .values_list("pk", "level_on", "named_date", "named_document", "named_document_name")
+    )
+    return {
+        pk: SiteFacts(level=level, named_on=named_on, document=document or "", document_name=name or "")
+        for pk, level, named_on, document, name in rows
+    }
 
 
 def items_of(picks: Iterable[EvidencePick], facts: dict[int, SiteFacts] | None = None) -> list[Item]:
     """One leaf's picks (in order, from ``pick_queryset``) as the items printed, zipped and shown: a site pick
-    opens into its card and its files (naming document, photos, other files). ``facts`` as ``site_facts``
-    (read here when not given)."""
+    opens into its card and its files (naming document, photos, other files). A naming decision names sites in
+    batches: one already in the leaf is not repeated, the card says where it is (``naming_same_as``).
+    ``facts`` as ``site_facts`` (read here when not given)."""
     picks = list(picks)
     if facts is None:
         facts = site_facts(p.site_id for p in picks if p.site_id)
     items: list[Item] = []
+    documents: dict[str, str] = {}  # stored name of a naming document in the leaf → its item's label
     for number, pick in enumerate(picks, start=1):
         if not pick.site_id:
             items.append(Item(number, pick))
             continue
         site = pick.site
-        items.append(Item(number, pick, facts=facts.get(site.pk)))
-        holders: list[object] = [NamingDocument(site)] if site.naming_document else []
+        fact = facts.get(site.pk)
+        card = Item(number, pick, facts=fact)
+        items.append(card)
+        holders: list[object] = []
+        if fact is not None and fact.document:
+            if fact.document in documents:
+                card.naming_same_as = documents[fact.document]
+            else:
+                holders.append(NamingDocument(site, fact.document, fact.document_name))
         holders += [*site.photos.all(), *site.files.all()]
-        items += [
-            Item(number, pick, sub=sub, file_holder=holder, facts=facts.get(site.pk))
-            for sub, holder in enumerate(holders, start=1)
-        ]
+        for sub, holder in enumerate(holders, start=1):
+            item = Item(number, pick, sub=sub, file_holder=holder, facts=fact)
+            if isinstance(holder, NamingDocument):
+                documents[holder.file.name] = item.label
+            items.append(item)
     return items
 
 

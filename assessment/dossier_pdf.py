@@ -13,10 +13,10 @@ How it is made, and why:
   with the pages where its sections begin; a later run of the same row reuses every part that would come out
   the same (a worker killed mid-way resumes), and the directory is removed when the file is made.
 - Page numbers ("— N —", 4号, odd right / even left, 7 mm below the type area, GB/T 9704) are stamped at
-  assembly, once the final order is known, on every page but the cover — the merged PDFs' pages too (except a
-  page its PDF turns sideways, /Rotate, which is counted but left unstamped), so a binder's numbering has no
-  holes: a section then never needs to know where it will land, which is what lets parts be reused
-  independently.
+  assembly, once the final order is known, on every page but the cover — the merged PDFs' pages too, at the
+  top outer corner (their own page numbers, if any, sit at the bottom), except a page its PDF turns sideways
+  (/Rotate), which is counted but left unstamped — so a binder's numbering has no holes: a section then never
+  needs to know where it will land, which is what lets parts be reused independently.
 """
 
 from __future__ import annotations
@@ -338,7 +338,7 @@ def _front_html(dossier: Dossier, pages: dict[int, int] | None) -> str:
             {
                 "row": row,
                 "points": points_text(row.points),
-                "score": points_text(row.score) if row.unscored < row.leaves else "—",
+                "score": points_text(row.score) if row.any_scored else "—",
             }
             for row in branches
         ],
@@ -390,15 +390,22 @@ class PageNumbers:
         stream.set_data(data)
         return self.writer._add_object(stream)
 
-    def stamp(self, page, number: int) -> None:
+    def stamp(self, page, number: int, *, attached: bool = False) -> None:
+        """Stamp ``number`` on ``page``: under the type area (our own pages), or — ``attached``, a page of a
+        merged PDF, which may carry its own number there — at the same outer side 10 mm below the top edge."""
         from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
         text = f"— {number} —"
         width = sum(self.WIDTHS[ch] for ch in text) * PAGE_NUMBER_SIZE / 1000
-        page_width = float(page.mediabox.width)
+        box = page.mediabox
+        left, bottom = float(box.left), float(box.bottom)
+        page_width = float(box.width)
         em = PAGE_NUMBER_SIZE
-        x = page_width - 26 * MM - em - width if number % 2 else 28 * MM + em
-        y = 35 * MM - 7 * MM - em * 0.8  # the baseline, below a line whose top is 7 mm under the type area
+        x = left + (page_width - 26 * MM - em - width if number % 2 else 28 * MM + em)
+        if attached:
+            y = bottom + float(box.height) - 10 * MM - em * 0.8
+        else:
+            y = bottom + 35 * MM - 7 * MM - em * 0.8  # the baseline, below a line 7 mm under the type area
         resources = page.get(NameObject("/Resources"))
         if resources is None:
             resources = page[NameObject("/Resources")] = DictionaryObject()
@@ -463,8 +470,8 @@ def render_pdf(compilation, system, directory: Path, progress) -> Path:
                     first = len(writer.pages)
                     writer.append(handle, import_outline=False)
                     for number in range(first, len(writer.pages)):
-                        if not writer.pages[number].get("/Rotate", 0) % 360:
-                            numbers.stamp(writer.pages[number], number + 1)
+                        if not writer.pages[number].rotation % 360:
+                            numbers.stamp(writer.pages[number], number + 1, attached=True)
         outline = {}
         for node in dossier.nodes:
             indicator = node.indicator

@@ -51,12 +51,14 @@ INDEX_COLUMNS = [
 
 
 def _fingerprint(section: Section) -> str:
-    """What a leaf's folder holds: its path and each file's number, row, name, size and checksum."""
+    """What a leaf's folder holds: its path and, per file, its name in the zip, row, stored file, size and
+    checksum (a naming document has no stored checksum; a new one is a new stored file)."""
     parts = [section.folder]
     for item in section.files:
         holder = item.holder
         parts.append(
-            f"{item.number}:{type(holder).__name__}:{holder.pk}:{item.name}:{holder.size}:{holder.sha256}"
+            f"{item.zip_file_name}:{type(holder).__name__}:{holder.pk}:{holder.file.name}:{holder.size}:"
+            f"{holder.sha256}"
         )
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 

@@ -25,12 +25,13 @@ from reports import evidence as evidence_files
 from reports.models import Evidence, ProgressReport
 from reports.services import clean_text
 from sites.models import Site
+from sites.selectors import register_page_sites, sites_as_of
 from tasks.models import Responsibility
 from units.access import get_access
 from units.models import Unit, display_name
 
 from .access import require_edit, require_read
-from .dossier import named_sites
+from .dossier import picked
 from .models import EvidencePick, Indicator, IndicatorAccount, IndicatorLink, OfficeFile
 
 CANDIDATES_PER_PAGE = 20
@@ -179,8 +180,9 @@ def candidates_page(
 
 
 def site_candidate_queryset() -> QuerySet[Site]:
-    """Every site a leaf may take into the dossier: named as of today (``dossier.named_sites``)."""
-    return Site.objects.filter(pk__in=named_sites())
+    """Every site a leaf may take into the dossier: named as of today, by the register's rule (``sites_as_of``,
+    with its level, naming date and document annotated)."""
+    return sites_as_of(status=Site.Status.NAMED)
 
 
 @dataclass
@@ -207,37 +209,38 @@ class SiteFilters:
             q=search_words(params.get("s_q"))[:100],
         )
 
-    def apply(self, qs: QuerySet[Site], indicator: Indicator) -> QuerySet[Site]:
-        if self.scope == LINKED:
-            qs = qs.filter(task_id__in=_linked_tasks(indicator))
-        elif self.scope != EVERY:
-            qs = qs.filter(category=self.scope)
-        if self.county is not None:
-            qs = qs.filter(county=self.county)
-        if self.level:
-            qs = qs.filter(pk__in=named_sites().filter(level_on=self.level))
-        if self.q:
-            qs = qs.filter(
-                Q(name__icontains=self.q) | Q(address__icontains=self.q) | Q(owner__name__icontains=self.q)
-            )
-        return qs
-
     @property
     def active(self) -> bool:
         return bool(self.scope or self.county or self.level or self.q)
+
+    @property
+    def narrowed(self) -> bool:
+        """Filtered beyond the scope (county, level or search)."""
+        return bool(self.county or self.level or self.q)
+
+
+def site_candidates(indicator: Indicator, filters: SiteFilters) -> QuerySet[Site]:
+    """The leaf's site candidates under ``filters``: the register's list (``register_page_sites``: named as of
+    today, the search in name and address, what a row shows, the register's order), narrowed to the linked
+    tasks' sites by default."""
+    category = filters.scope if filters.scope not in (LINKED, EVERY) else None
+    qs = register_page_sites(
+        search=filters.q,
+        status=Site.Status.NAMED,
+        county=filters.county,
+        category=category,
+        level=filters.level or None,
+    )
+    if filters.scope == LINKED:
+        qs = qs.filter(task_id__in=_linked_tasks(indicator))
+    return qs
 
 
 def site_candidates_page(
     indicator: Indicator, *, filters: SiteFilters, page: int | str = 1, per_page: int = SITES_PER_PAGE
 ) -> Page:
-    """One page of the leaf's site candidates with what a row shows (the count, the page, its photos)."""
-    qs = (
-        filters.apply(site_candidate_queryset(), indicator)
-        .select_related("owner", "county", "task")
-        .prefetch_related("photos")
-        .order_by("county__order", "category", "name", "id")
-    )
-    return Paginator(qs, per_page).get_page(page)
+    """One page of the leaf's site candidates (the count, the page, its photos)."""
+    return Paginator(site_candidates(indicator, filters), per_page).get_page(page)
 
 
 def picks_of(indicator: Indicator) -> list[EvidencePick]:
@@ -262,20 +265,27 @@ def picks_of(indicator: Indicator) -> list[EvidencePick]:
     )
 
 
+def counted_ids(indicator: Indicator) -> set[int]:
+    """The leaf's picks that count (``dossier.picked``): the others stay listed, marked 不计入, until the office
+    removes them or the report is approved again."""
+    return set(picked(EvidencePick.objects.filter(indicator=indicator)).values_list("pk", flat=True))
+
+
+def pick_key(pick: EvidencePick) -> tuple[str, int]:
+    """("report", id) / ("evidence", id) / ("file", id) / ("site", id): what a pick holds, as the pick buttons
+    name it."""
+    if pick.report_id:
+        return "report", pick.report_id
+    if pick.evidence_id:
+        return "evidence", pick.evidence_id
+    if pick.office_file_id:
+        return "file", pick.office_file_id
+    return "site", pick.site_id
+
+
 def picked_keys(picks: list[EvidencePick]) -> set[tuple[str, int]]:
-    """("report", id) / ("evidence", id) / ("file", id) / ("site", id) of what is already picked, for the
-    pick buttons."""
-    keys = set()
-    for pick in picks:
-        if pick.report_id:
-            keys.add(("report", pick.report_id))
-        elif pick.evidence_id:
-            keys.add(("evidence", pick.evidence_id))
-        elif pick.office_file_id:
-            keys.add(("file", pick.office_file_id))
-        else:
-            keys.add(("site", pick.site_id))
-    return keys
+    """The ``pick_key`` of what is already picked, for the pick buttons."""
+    return {pick_key(pick) for pick in picks}
 
 
 def office_files_of(indicator: Indicator) -> list[OfficeFile]:

@@ -451,6 +451,11 @@ class BranchRow:
     def missing(self) -> Decimal:
         return self.points - self.score
 
+    @property
+    def any_scored(self) -> bool:
+        """At least one of its leaves is scored (otherwise its score is shown as —, not 0)."""
+        return self.unscored < self.leaves
+
 
 @dataclass
 class LeafRow:
@@ -509,7 +514,7 @@ class ScoreBoard:
 
     @property
     def passes(self) -> bool:
-        return self.total >= self.pass_score
+        return not self.gap
 
     @property
     def cheapest_closes(self) -> bool:

@@ -72,8 +72,7 @@ def _pick_some(leaf: Indicator, by) -> int:
     sites = []
     if "示范点" in leaf.evidence_expected:
         sites = list(
-            picks.SiteFilters()
-            .apply(picks.site_candidate_queryset(), leaf)
+            picks.site_candidates(leaf, picks.SiteFilters())
             .order_by("name", "id")
             .values_list("pk", flat=True)[:SITES_PER_LEAF]
         )

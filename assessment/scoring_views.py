@@ -88,6 +88,7 @@ def _picks_context(request, indicator, *, error: str = "") -> dict:
         "indicator": indicator,
         "picks": chosen,
         "picked": picks.picked_keys(chosen),
+        "counted": picks.counted_ids(indicator),
         "picks_error": error,
         "can_edit": can_edit(get_access(request.user)),
     }
@@ -128,7 +129,7 @@ def _candidates_context(request, indicator, picked: set) -> dict:
         "site_levels": Site.Level.choices,
         "site_candidates": sites,
         # what the sites form carries over (the report filters and the hint window), and the reverse
-        "keep_for_sites": [(k, v) for k, v in request.GET.items() if not k.startswith("s_") and k != "page"],
+        "keep_for_sites": [(k, v) for k, v in request.GET.items() if not k.startswith("s_")],
         "keep_for_reports": [(k, v) for k, v in request.GET.items() if k.startswith("s_") and k != "s_page"],
     }
 
@@ -345,7 +346,7 @@ def pick_add(request, pk: int):
 def _pick_action(request, pk: int, action) -> HttpResponse:
     pick = picks.pick_for(user=request.user, pk=pk)
     indicator = picks.indicator_for(user=request.user, pk=pick.indicator_id)
-    item = ("report", pick.report_id) if pick.report_id else ("evidence", pick.evidence_id)
+    item = picks.pick_key(pick)
     error = ""
     try:
         action(pick)
@@ -355,7 +356,8 @@ def _pick_action(request, pk: int, action) -> HttpResponse:
         error = exc.message
     if request.htmx:
         context = _picks_context(request, indicator, error=error)
-        extra = _pick_buttons(indicator, context["picked"], item) if item[1] else []
+        # the candidate's button again (an office file has none: its own box lists it)
+        extra = _pick_buttons(indicator, context["picked"], item) if item[0] != "file" else []
         return _fragment(request, "_picks.html", context, *extra)
     if error:
         messages.error(request, error)

@@ -54,6 +54,25 @@ PNG = Sniffed("png", "image/png")
 PDF = Sniffed("pdf", "application/pdf")
 DOCX = Sniffed("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 XLSX = Sniffed("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+KINDS = (JPEG, PNG, PDF, DOCX, XLSX)
+
+
+def stored_kind(stored: str) -> Sniffed | None:
+    """What a stored file is, from the extension ``stored_name`` gave it (the content's, checked on upload)."""
+    extension = os.path.splitext(stored or "")[1].lower().lstrip(".")
+    return next((kind for kind in KINDS if kind.extension == extension), None)
+
+
+def download_name(original: str, stored: str) -> str:
+    """The person's file name with the extension of what the file really is (the stored name carries it):
+    what a download or an archive calls an uploaded file."""
+    extension = os.path.splitext(stored or "")[1]
+    if not original:
+        return os.path.basename(stored or "")
+    stem, own = os.path.splitext(original)
+    if not extension or own.lower() == extension.lower():
+        return original
+    return f"{stem or original}{extension}"
 
 
 def human_size(size: int) -> str:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 
 from django.conf import settings
 from django.db import models
@@ -338,14 +337,10 @@ class Evidence(models.Model):
 
     @property
     def download_name(self) -> str:
-        """The person's file name with the extension of what the file really is (stored files carry it)."""
-        extension = posixpath.splitext(self.file.name or "")[1]
-        if not self.original_name:
-            return posixpath.basename(self.file.name or "")
-        stem, own = posixpath.splitext(self.original_name)
-        if not extension or own.lower() == extension.lower():
-            return self.original_name
-        return f"{stem or self.original_name}{extension}"
+        """The person's file name with the extension of what the file really is (``evidence.download_name``)."""
+        from .evidence import download_name
+
+        return download_name(self.original_name, self.file.name)
 
     @property
     def is_pdf(self) -> bool:

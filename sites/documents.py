@@ -58,7 +58,6 @@ def ledger_workbook(sites, as_of) -> bytes:
     print_setup(ws)
     ws.append([cell_value(ws, title) for title, _w in COLUMNS])
     status_labels = dict(selectors.Site.Status.choices)
-    level_labels = dict(selectors.Site.Level.choices)
     for n, site in enumerate(sites, 1):
         values = [
             n,
@@ -67,7 +66,7 @@ def ledger_workbook(sites, as_of) -> bytes:
             site.county.name,
             site.owner.name,
             site.address,
-            str(level_labels[site.level_on]),
+            selectors.Site.level_label(site.level_on),
             str(status_labels[site.status_on]),
             site.named_date,
             str(site.task) if site.task else "",

@@ -86,6 +86,11 @@ class Site(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @staticmethod
+    def level_label(value: str | None) -> str:
+        """The Chinese name of a level value (``sites_as_of`` annotates plain values, ``level_on``)."""
+        return str(dict(Site.Level.choices).get(value, "")) if value else ""
+
     @property
     def is_merged(self) -> bool:
         return self.merged_into_id is not None

@@ -42,7 +42,8 @@ def sites_as_of(
 ) -> QuerySet[Site]:
     """Distinct sites that existed at the end of ``day`` (created by then, not yet merged into another), each
     annotated with ``status_on`` and ``level_on``: 命名 at the level of the latest naming approved with a
-    naming date on or before the day, else 培育 (at its intended level). Filters apply to those values."""
+    naming date on or before the day, else 培育 (at its intended level); and, of that naming, ``named_date``,
+    ``named_document`` and ``named_document_name``. Filters apply to those values."""
     day = day or timezone.localdate()
     end = _end_of(day)
     named = SiteNaming.objects.filter(site=OuterRef("pk"), state=SiteNaming.State.APPROVED, named_on__lte=day)
@@ -52,6 +53,9 @@ def sites_as_of(
         .annotate(
             named_level=Subquery(named.order_by("-named_on", "-id").values("level")[:1]),
             named_date=Subquery(named.order_by("-named_on", "-id").values("named_on")[:1]),
+            # the document of that same naming (stored name, the name it was uploaded under)
+            named_document=Subquery(named.order_by("-named_on", "-id").values("document")[:1]),
+            named_document_name=Subquery(named.order_by("-named_on", "-id").values("document_name")[:1]),
         )
         .annotate(
             status_on=Case(

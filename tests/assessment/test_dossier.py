@@ -365,9 +365,30 @@ def test_the_score_summary_adds_up_as_the_score_board_does(build, world, office_
     texts = page_texts(PdfReader(build(office_user, system, "pdf").file.path))
     summary = next(t for t in texts if t.startswith("自评得分汇总表"))
     for row in board.branches:
-        score = points_text(row.score) if row.unscored < row.leaves else "—"
+        score = points_text(row.score) if row.any_scored else "—"
         note = f"{row.unscored}项未评分" if row.unscored else ""
         line = f"{row.indicator.code}{row.indicator.title}{points_text(row.points)}{score}{note}"
         assert line in summary, line
+    assert "3促进各民族交往交流交融30—1项未评分" in summary  # nothing scored under it: —, not 0
     assert f"合计{points_text(board.total_points)}{points_text(board.total)}" in summary
     assert f"尚差{points_text(board.gap)}分" in summary and board.gap > 0
+
+
+def test_a_merged_page_turned_sideways_is_counted_but_not_stamped(build, world, office_user):
+    from pypdf import PdfWriter
+
+    from tests.assessment.conftest import node
+    from tests.assessment.test_dossier_world import add_office_file, pdf_bytes, pick
+
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes("SIDEWAYS-TABLE", pages=2)))
+    writer.pages[0].rotate(90)
+    out = io.BytesIO()
+    writer.write(out)
+    leaf = node(world.system, "1.1.2")
+    pick(leaf, 99, office_file=add_office_file(leaf, "横排统计表.pdf", out.getvalue(), "横排统计表"))
+
+    texts = page_texts(PdfReader(build(office_user, world.system, "pdf").file.path))
+    sideways = [i for i, t in enumerate(texts) if "SIDEWAYS-TABLE" in t]
+    assert len(sideways) == 2
+    assert "—" not in texts[sideways[0]]  # turned: left as it is
+    assert f"—{sideways[1] + 1}—" in texts[sideways[1]]  # the next page's number counts the turned one

@@ -43,15 +43,15 @@ def new_site(liaison, unit, name: str, task: int, *, category=Site.Category.COMM
     )
 
 
-def name_it(site: Site, liaison, office, *, level=Site.Level.CITY, named_on=dt.date(2025, 6, 30)) -> Site:
+def name_it(
+    site: Site, liaison, office, *, level=Site.Level.CITY, named_on=dt.date(2025, 6, 30), text=NAMING_TEXT
+) -> Site:
     naming = site_services.naming_request(
         site=site,
         by=liaison,
         level=level,
         named_on=named_on,
-        document=SimpleUploadedFile(
-            "东关社区命名文件.pdf", pdf_bytes(NAMING_TEXT), content_type="application/pdf"
-        ),
+        document=SimpleUploadedFile("东关社区命名文件.pdf", pdf_bytes(text), content_type="application/pdf"),
     )
     site_services.naming_approve(naming=naming, by=office)
     Site.objects.filter(pk=site.pk).update(created_at=dt.datetime(2025, 1, 5, tzinfo=dt.UTC))
@@ -171,8 +171,8 @@ def test_the_dossier_carries_the_site_card_naming_document_and_photo(
 
     archive = zipfile.ZipFile(build(office_user, world.system, "zip").file.path)
     names = archive.namelist()
-    naming = next(n for n in names if n.endswith("03-1 东关社区 东关社区命名文件.pdf"))
-    photo = next(n for n in names if n.endswith("03-2 东关社区 活动室.png"))
+    naming = next(n for n in names if n.endswith("03-01 东关社区 东关社区命名文件.pdf"))
+    photo = next(n for n in names if n.endswith("03-02 东关社区 活动室.png"))
     stored = Site.objects.get(pk=site.pk).naming_document.read()
     assert archive.read(naming) == stored
     assert hashlib.sha256(archive.read(photo)).hexdigest() == site.photos.get().sha256
@@ -241,3 +241,150 @@ def test_reading_the_dossier_takes_as_many_queries_for_many_sites_as_for_one(
         sections = dossier.dossier_sections(small_system).sections
     assert sum(1 for s in sections for i in s.items if i.kind == "site") == 3
     assert len(three) == len(one)
+
+
+# ------------------------------------------------------------------------------ the review's cases
+
+
+def test_the_card_and_the_naming_document_come_from_the_same_naming(
+    small_system, sites, liaison_a, office_user
+):
+    """A county naming dated before the city one but approved after it: the card says 市级 (the latest naming
+    by date, ``sites_as_of``) and the document attached is the city decision, not the last one approved."""
+    site = sites["东关社区"]
+    name_it(
+        site, liaison_a, office_user, level=Site.Level.COUNTY, named_on=dt.date(2024, 1, 1), text="COUNTY-DOC"
+    )
+    leaf = node(small_system, "2.1.1")
+    picks.pick_add(indicator=leaf, by=office_user, site_id=site.pk)
+    items = dossier.items_of(dossier.pick_queryset(small_system).filter(indicator=leaf))
+    card, naming = items[0], items[1]
+    assert card.site_level_label == "市级" and card.site_named_on == dt.date(2025, 6, 30)
+    with naming.holder.file.open("rb") as handle:
+        text = PdfReader(handle).pages[0].extract_text()
+    assert NAMING_TEXT in text and "COUNTY-DOC" not in text
+
+
+def test_a_new_naming_document_of_the_same_size_starts_the_zip_folder_again(
+    small_system, sites, liaison_a, office_user
+):
+    from assessment.dossier_zip import _fingerprint
+
+    leaf = node(small_system, "2.1.1")
+    picks.pick_add(indicator=leaf, by=office_user, site_id=sites["东关社区"].pk)
+
+    def fingerprint():
+        section = next(
+            s for s in dossier.dossier_sections(small_system).sections if s.indicator.pk == leaf.pk
+        )
+        return _fingerprint(section)
+
+    before = fingerprint()
+    name_it(
+        sites["东关社区"], liaison_a, office_user, named_on=dt.date(2025, 7, 1)
+    )  # same name, same bytes' size
+    assert fingerprint() != before
+
+
+def test_two_sites_of_one_naming_decision_share_it_in_a_leaf(small_system, sites, liaison_a, office_user):
+    leaf = node(small_system, "2.1.1")
+    shared = Site.objects.get(pk=sites["东关社区"].pk)
+    other = new_site(liaison_a, Unit.objects.get(code="xuanchuanbu"), "南关社区", 3)
+    Site.objects.filter(pk=other.pk).update(created_at=dt.datetime(2025, 1, 5, tzinfo=dt.UTC))
+    naming = shared.namings.get()
+    naming.pk = None
+    naming.site = other
+    naming.save()  # the same decision (one stored file) names both
+    picks.pick_add(indicator=leaf, by=office_user, site_id=shared.pk)
+    picks.pick_add(indicator=leaf, by=office_user, site_id=other.pk)
+    picks.pick_add(indicator=node(small_system, "2.1.2"), by=office_user, site_id=other.pk)
+    sections = {s.indicator.code: s for s in dossier.dossier_sections(small_system).sections}
+    items = sections["2.1.1"].items
+    assert [(i.label, i.kind) for i in items] == [
+        ("1", "site"),
+        ("1-1", "pdf"),
+        ("1-2", "image"),
+        ("2", "site"),
+    ]
+    assert items[3].naming_same_as == "1-1"
+    # in another leaf the same site brings its naming document again: each leaf's folder stands alone
+    assert [(i.label, i.kind) for i in sections["2.1.2"].items] == [("1", "site"), ("1-1", "pdf")]
+
+
+def test_site_files_keep_the_extension_of_what_they_are(small_system, sites, liaison_a, office_user):
+    site = sites["东关社区"]
+    site_services.site_add_file(
+        site=site,
+        by=liaison_a,
+        upload=SimpleUploadedFile("IMG_0001", png_bytes(), content_type="application/octet-stream"),
+    )
+    site_services.site_add_file(
+        site=site,
+        by=liaison_a,
+        upload=SimpleUploadedFile("scan.pdf", png_bytes(), content_type="application/pdf"),
+    )
+    leaf = node(small_system, "2.1.1")
+    picks.pick_add(indicator=leaf, by=office_user, site_id=site.pk)
+    items = dossier.items_of(dossier.pick_queryset(small_system).filter(indicator=leaf))
+    assert [i.zip_file_name for i in items if i.source == "site-file"] == [
+        "01-03 东关社区 IMG_0001.png",
+        "01-04 东关社区 scan.png",
+    ]
+
+
+def test_the_evaluator_opens_a_picked_sites_other_file(small_system, sites, liaison_a, office_user):
+    site = sites["东关社区"]
+    row = site_services.site_add_file(
+        site=site,
+        by=liaison_a,
+        upload=SimpleUploadedFile("建设方案.pdf", pdf_bytes("PLAN"), content_type="application/pdf"),
+    )
+    picks.pick_add(indicator=node(small_system, "2.1.1"), by=office_user, site_id=site.pk)
+    grant, code = inspector.grant_create(system=small_system, by=office_user, name="评估组", days=3)
+    client = Client()
+    client.post(reverse("assessment:inspect", args=[grant.token]), {"code": code})
+    response = client.get(reverse("assessment:inspect_file", args=[grant.token, "site-file", row.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+
+def test_removing_a_site_pick_gives_its_button_back_and_a_merged_one_is_marked(
+    small_system, sites, as_office, office_user
+):
+    leaf = node(small_system, "2.1.1")
+    pick = picks.pick_add(indicator=leaf, by=office_user, site_id=sites["东关社区"].pk)
+    response = as_office.post(reverse("assessment:pick_remove", args=[pick.pk]), HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    button = f'id="pick-site-{sites["东关社区"].pk}" hx-swap-oob="true"'
+    assert button in body and 'data-testid="pick-site"' in body  # the candidate can be picked again
+
+    picks.pick_add(indicator=leaf, by=office_user, site_id=sites["东关社区"].pk)
+    picks.pick_add(indicator=leaf, by=office_user, site_id=sites["柳湖社区"].pk)
+    site_services.site_merge(keep=sites["柳湖社区"], absorb=sites["东关社区"], by=office_user)
+    page = as_office.get(reverse("assessment:indicator", args=[leaf.pk])).content.decode()
+    assert "共 2 项，其中 1 项计入" in page and "不计入：示范点已合并或不再是命名状态" in page
+
+
+def test_each_list_keeps_the_others_filters_and_pages(small_system, sites, as_office):
+    leaf = node(small_system, "2.1.1")
+    url = reverse("assessment:indicator", args=[leaf.pk])
+    page = as_office.get(url + "?q=x&page=2&s_scope=all&s_q=柳湖").content.decode()
+    report_form = page.split('aria-label="筛选候选材料"')[1].split("</form>")[0]
+    assert 'name="s_scope" value="all"' in report_form and 'name="s_q" value="柳湖"' in report_form
+    site_form = page.split('aria-label="筛选候选示范点"')[1].split("</form>")[0]
+    assert 'name="q" value="x"' in site_form and 'name="page" value="2"' in site_form
+    assert "s_scope=all" in page.split('aria-label="筛选候选材料"')[1].split("清除")[0].rsplit("href=", 1)[1]
+    assert "没有符合筛选条件" not in page and "柳湖社区" in page
+    assert "没有符合筛选条件的已命名示范点" in as_office.get(url + "?s_q=没有这个").content.decode()
+
+
+def test_site_candidates_page_with_their_own_parameter_and_anchor(
+    small_system, liaison_a, office_user, as_office
+):
+    unit = Unit.objects.get(code="xuanchuanbu")
+    for n in range(picks.SITES_PER_PAGE + 1):
+        name_it(new_site(liaison_a, unit, f"示范社区{n:02d}", 3), liaison_a, office_user)
+    leaf = node(small_system, "2.1.1")
+    page = as_office.get(reverse("assessment:indicator", args=[leaf.pk])).content.decode()
+    assert "s_page=2#site-candidates" in page
+    second = as_office.get(reverse("assessment:indicator", args=[leaf.pk]) + "?s_page=2").content.decode()
+    assert "示范社区20" in second and "示范社区00" not in second
