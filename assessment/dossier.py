@@ -20,6 +20,7 @@ the naming document, its photos and its other files — numbered under the pick 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -422,6 +423,41 @@ def items_of(picks: Iterable[EvidencePick], facts: dict[int, SiteFacts] | None =
                 documents[holder.file.name] = item.label
             items.append(item)
     return items
+
+
+def content_digest(dossier: Dossier) -> str:
+    """A digest of everything the dossier prints and files: the system, every indicator, each leaf's account,
+    score and justification, and its items in order (reports by version, files by stored name, sites as of
+    today). Two readings of unchanged data give the same digest; a finished file whose digest differs from
+    today's was built from data that has changed since (the dossier page says so)."""
+    system = dossier.system
+    parts = [system.name, str(system.pass_score), str(system.full_score)]
+    for node in dossier.nodes:
+        i = node.indicator
+        parts.append(f"{i.pk}|{i.code}|{i.title}|{node.points}|{i.scoring_rule}|{i.evidence_expected}")
+    for section in dossier.sections:
+        account = section.account
+        if account is not None:
+            parts.append(f"{section.indicator.pk}|{account.account}|{account.score}|{account.justification}")
+        for item in section.items:
+            report, holder, site = item.report, item.holder, item.site
+            parts.append(
+                "|".join(
+                    [
+                        item.label,
+                        item.source,
+                        f"{report.pk}:{report.version}" if report is not None else "",
+                        f"{holder.pk}:{holder.file.name}:{holder.caption}" if holder is not None else "",
+                        f"{site.pk}:{site.updated_at.isoformat()}:{item.facts}" if site is not None else "",
+                    ]
+                )
+            )
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def record_digest(compilation, dossier: Dossier) -> None:
+    """Note on the compilation what it is being built from (``content_digest``)."""
+    type(compilation).objects.filter(pk=compilation.pk).update(source_digest=content_digest(dossier))
 
 
 def dossier_sections(system: IndicatorSystem) -> Dossier:

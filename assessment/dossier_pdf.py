@@ -38,7 +38,16 @@ from weasyprint.urls import URLFetcher
 from campaign.dates import cn_date
 from reports.compilations.render.pdf import gongwen_context, no_fetch
 
-from .dossier import Dossier, Item, Section, dossier_sections, remove_work_dir, work_dir, write_atomically
+from .dossier import (
+    Dossier,
+    Item,
+    Section,
+    dossier_sections,
+    record_digest,
+    remove_work_dir,
+    work_dir,
+    write_atomically,
+)
 from .scoring import branch_rows, gap_to_pass, points_text
 
 logger = logging.getLogger(__name__)
@@ -430,6 +439,7 @@ def render_pdf(compilation, system, directory: Path, progress) -> Path:
 
     progress(2, "读取指标、情况说明与入卷材料")
     dossier = dossier_sections(system)
+    record_digest(compilation, dossier)
     work = work_dir(compilation)
     (work / "parts").mkdir(exist_ok=True)
     (work / "img").mkdir(exist_ok=True)

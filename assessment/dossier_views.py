@@ -26,7 +26,9 @@ def dossier_page(request, pk: int):
     contents = dossier.dossier_sections(system)
     rows = []
     for section in contents.sections:
-        kinds = [item.kind for item in section.items]
+        kinds = [
+            item.kind for item in section.items if not item.sub
+        ]  # a site's own files count with the site
         rows.append(
             {
                 "section": section,
@@ -47,6 +49,9 @@ def dossier_page(request, pk: int):
         .select_related("requested_by")
         .order_by("-created_at", "-id")[:RECENT]
     )
+    today = dossier.content_digest(contents)
+    for build in builds:
+        build.outdated = bool(build.has_file and build.source_digest and build.source_digest != today)
     return render(
         request,
         "assessment/dossier/page.html",

@@ -14,6 +14,7 @@ already written have changed in between, the archive is started again.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shutil
 import zipfile
@@ -29,6 +30,7 @@ from .dossier import (
     Section,
     dossier_sections,
     read_json,
+    record_digest,
     remove_work_dir,
     work_dir,
     write_json,
@@ -42,7 +44,7 @@ INDEX_COLUMNS = [
     ("指标", 36),
     ("来源单位", 18),
     ("报告期", 14),
-    ("报告", 30),
+    ("报告 / 示范点", 30),
     ("说明", 30),
     ("压缩包内文件名", 60),
     ("大小（字节）", 12),
@@ -102,40 +104,61 @@ def _row(section: Section, item: Item, name: str, size, sha256: str) -> list:
     ]
 
 
-def _write_index(
-    path: Path, dossier: Dossier, rows: list[list], reports: list[list], sites: list[list]
-) -> None:
-    from openpyxl import Workbook
+REPORT_COLUMNS = [("序号", 6), ("一级指标", 24), ("指标", 36), ("单位", 18), ("报告期", 14), ("报告", 40)]
+SITE_COLUMNS = [
+    ("序号", 6),
+    ("一级指标", 24),
+    ("指标", 36),
+    ("示范点", 24),
+    ("类别", 14),
+    ("命名级别", 10),
+    ("命名日期", 12),
+    ("所在县区", 12),
+    ("责任单位", 18),
+    ("地址", 30),
+]
+
+
+def _sheet(workbook, title: str, columns: list[tuple[str, int]], rows: list[list]) -> None:
+    """One sheet of the index: a bold, frozen, filterable header of ``columns`` (title, width), then the rows
+    numbered from 1; user strings through ``cell_value``, dates as dates."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("台账")
-    for index, (_, width) in enumerate(INDEX_COLUMNS, start=1):
-        sheet.column_dimensions[chr(64 + index)].width = width
+    sheet = workbook.create_sheet(title)
+    for index, (_, width) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     print_setup(sheet)
     header = []
-    for title, _ in INDEX_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=title)
+    for name, _ in columns:
+        cell = WriteOnlyCell(sheet, value=name)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         header.append(cell)
     sheet.append(header)
     for number, row in enumerate(rows, start=1):
-        sheet.append([number, *(cell_value(sheet, value) for value in row)])
-    sheet.auto_filter.ref = f"A1:J{len(rows) + 1}"
+        cells = []
+        for value in row:
+            value = cell_value(sheet, value)
+            if isinstance(value, dt.date):
+                value = WriteOnlyCell(sheet, value=value)
+                value.number_format = "yyyy-mm-dd"
+            cells.append(value)
+        sheet.append([number, *cells])
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
 
-    listed = workbook.create_sheet("入卷报告")
-    listed.append(["序号", "一级指标", "指标", "单位", "报告期", "报告"])
-    for number, row in enumerate(reports, start=1):
-        listed.append([number, *(cell_value(listed, value) for value in row)])
-    named = workbook.create_sheet("入卷示范点")
-    named.append(
-        ["序号", "一级指标", "指标", "示范点", "类别", "命名级别", "命名日期", "所在县区", "责任单位", "地址"]
-    )
-    for number, row in enumerate(sites, start=1):
-        named.append([number, *(cell_value(named, value) for value in row)])
+
+def _write_index(
+    path: Path, dossier: Dossier, rows: list[list], reports: list[list], sites: list[list]
+) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    _sheet(workbook, "台账", INDEX_COLUMNS, rows)
+    _sheet(workbook, "入卷报告", REPORT_COLUMNS, reports)
+    _sheet(workbook, "入卷示范点", SITE_COLUMNS, sites)
     workbook.properties.title = f"《{dossier.system.name}》申报材料台账"
     workbook.save(path)
 
@@ -143,6 +166,7 @@ def _write_index(
 def render_zip(compilation, system, directory: Path, progress) -> Path:
     progress(2, "读取指标与入卷文件")
     dossier = dossier_sections(system)
+    record_digest(compilation, dossier)
     work = work_dir(compilation)
     archive_path = work / "dossier.zip"
     manifest_path = work / "manifest.json"
@@ -201,7 +225,7 @@ def render_zip(compilation, system, directory: Path, progress) -> Path:
             item.site.name,
             item.site.get_category_display(),
             item.site_level_label,
-            item.site_named_on.isoformat() if item.site_named_on else "",
+            item.site_named_on,
             item.site.county.name,
             item.site.owner.name,
             item.site.address,

@@ -45,13 +45,24 @@ def inspect_url(request, grant) -> str:
     return request.build_absolute_uri(reverse("assessment:inspect", args=[grant.token]))
 
 
+NEW_GRANT = (
+    "assessment:new-grant"  # session key: the grant just made and its code, until the next page shows it
+)
+
+
 @readers_required
 def grants_page(request, pk: int):
-    """GET: the grants and their use. POST (office): a new grant, whose link and code are shown in this
-    response only — the code is not stored anywhere but as a hash, so a reload cannot show it again."""
+    """GET: the grants and their use. POST (office): a new grant, then a redirect to this page (a reload cannot
+    make a second grant), which shows its link and code once: the code waits in the office's own session only
+    until that page takes it out; the database keeps only its hash."""
     system = services.system_for(request.user, pk)
     if request.method != "POST":
-        return render(request, GRANTS + "page.html", _grants_context(request, system))
+        new = request.session.pop(NEW_GRANT, None)
+        grant = None
+        if new and new.get("system") == system.pk:
+            grant = next((g for g in inspector.grants_of(system) if g.pk == new.get("grant")), None)
+        extra = {"created": grant, "code": new["code"], "link": inspect_url(request, grant)} if grant else {}
+        return render(request, GRANTS + "page.html", _grants_context(request, system, **extra))
     values = {"name": request.POST.get("name", ""), "days": request.POST.get("days", "")}
     try:
         grant, code = inspector.grant_create(
@@ -62,12 +73,8 @@ def grants_page(request, pk: int):
             raise
         context = _grants_context(request, system, error=error.message, values=values)
         return render(request, GRANTS + "page.html", context, status=error.http_status)
-    return render(
-        request,
-        GRANTS + "page.html",
-        _grants_context(request, system, created=grant, code=code, link=inspect_url(request, grant)),
-        status=201,
-    )
+    request.session[NEW_GRANT] = {"system": system.pk, "grant": grant.pk, "code": code}
+    return redirect("assessment:grants", pk=system.pk)
 
 
 @readers_required

@@ -86,6 +86,9 @@ class Compilation(models.Model):
         default=False,
         help_text=_("在汇总之后附上各单位报告全文；不选则只有汇总（篇幅短，便于呈报领导）"),
     )
+    # A digest of the data the file was built from, for kinds that can tell (the dossier): a page can then say
+    # when the data changed after the file was made.
+    source_digest = models.CharField(_("数据摘要"), max_length=64, blank=True, editable=False)
     state = models.CharField(
         _("状态"), max_length=20, choices=State.choices, default=State.QUEUED, db_index=True
     )

@@ -392,3 +392,23 @@ def test_a_merged_page_turned_sideways_is_counted_but_not_stamped(build, world, 
     assert len(sideways) == 2
     assert "—" not in texts[sideways[0]]  # turned: left as it is
     assert f"—{sideways[1] + 1}—" in texts[sideways[1]]  # the next page's number counts the turned one
+
+
+def test_the_dossier_page_says_when_a_finished_file_is_out_of_date(build, world, office_user, as_office):
+    from django.urls import reverse
+
+    from assessment.models import IndicatorAccount
+    from tests.assessment.conftest import node
+
+    system = world.system
+    pdf = build(office_user, system, "pdf")
+    assert len(pdf.source_digest) == 64
+    url = reverse("assessment:dossier", args=[system.pk])
+    assert 'data-testid="outdated"' not in as_office.get(url).content.decode()
+    assert build(office_user, system, "zip").source_digest == pdf.source_digest  # same data, same digest
+
+    account = IndicatorAccount.objects.get(indicator=node(system, "1.1.1"))
+    account.score = account.score - 1
+    account.save()
+    page = as_office.get(url).content.decode()
+    assert page.count('data-testid="outdated"') == 2 and "此文件不是最新" in page

@@ -22,8 +22,8 @@ def grants_url(system) -> str:
 def test_office_creates_a_grant_and_sees_link_and_code_once(as_office, small_system):
     response = as_office.post(grants_url(small_system), {"name": "某大学评估组", "days": "10"})
 
-    assert response.status_code == 201
-    page = response.content.decode()
+    assert response.status_code == 302 and response["Location"] == grants_url(small_system)
+    page = as_office.get(grants_url(small_system)).content.decode()
     code = re.search(r'data-testid="grant-code">([A-Z0-9]{8})<', page).group(1)
     grant = InspectorGrant.objects.get()
     assert grant.name == "某大学评估组" and (grant.expires_at - grant.created_at).days == 10
@@ -31,8 +31,8 @@ def test_office_creates_a_grant_and_sees_link_and_code_once(as_office, small_sys
     assert code not in grant.code_hash
     # The code works, and is never shown again.
     assert Client().post(reverse("assessment:inspect", args=[grant.token]), {"code": code}).status_code == 302
-    again = as_office.get(grants_url(small_system)).content.decode()
-    assert code not in again and "某大学评估组" in again
+    again = as_office.get(grants_url(small_system)).content.decode()  # a reload: no code, no second grant
+    assert code not in again and "某大学评估组" in again and InspectorGrant.objects.count() == 1
     assert code not in as_office.get(reverse("assessment:grant", args=[grant.pk])).content.decode()
 
 
