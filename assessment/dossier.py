@@ -56,6 +56,7 @@ REFUSAL = "只有创建办可以生成申报材料；领导可在“汇编下载
 UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
 FOLDER_MAX = 40
 FILE_MAX = 80
+CUT_PUNCTUATION = "，、；：。,;:（(“‘《"  # not left dangling where a name was cut
 
 
 # ------------------------------------------------------------------------------------------ the kind
@@ -501,13 +502,14 @@ def dossier_sections(system: IndicatorSystem) -> Dossier:
 
 def safe_name(name: str, limit: int, *, keep_extension: bool = False) -> str:
     """A folder or file name every zip tool and file system accepts: no slashes, colons, control characters
-    or trailing dots and spaces, NFC-normalised, cut to ``limit`` characters (keeping a file's extension)."""
+    or trailing dots and spaces, NFC-normalised, cut to ``limit`` characters (keeping a file's extension) and
+    not ending in a comma or an opening bracket the cut left behind."""
     name = unicodedata.normalize("NFC", name or "")
     name = UNSAFE_NAME.sub("_", name).strip(" .")
     stem, extension = os.path.splitext(name) if keep_extension else (name, "")
     if len(extension) > 10:
         stem, extension = name, ""
-    stem = stem[: max(1, limit - len(extension))].strip(" .") or "文件"
+    stem = stem[: max(1, limit - len(extension))].strip(" .").rstrip(CUT_PUNCTUATION) or "文件"
     return f"{stem}{extension}"
 
 

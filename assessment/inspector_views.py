@@ -159,7 +159,7 @@ def inspect_home(request, token: str):
     return render(
         request,
         PAGES + "tree.html",
-        {"grant": grant, "system": grant.system, "rows": inspector.inspector_tree(grant)},
+        {"grant": grant, "inside": True, "system": grant.system, "rows": inspector.inspector_tree(grant)},
     )
 
 
@@ -176,7 +176,7 @@ def inspect_indicator(request, token: str, pk: int):
     return render(
         request,
         PAGES + "indicator.html",
-        {"grant": grant, "system": grant.system, "shown": shown, "indicator": indicator},
+        {"grant": grant, "inside": True, "system": grant.system, "shown": shown, "indicator": indicator},
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from reports.models import Evidence
@@ -73,7 +74,8 @@ def _pick_some(leaf: Indicator, by) -> int:
     if "示范点" in leaf.evidence_expected:
         sites = list(
             picks.site_candidates(leaf, picks.SiteFilters())
-            .order_by("name", "id")
+            .annotate(photo_count=Count("photos"))
+            .order_by("-photo_count", "name", "id")  # as an office would: the sites with photos first
             .values_list("pk", flat=True)[:SITES_PER_LEAF]
         )
     now = timezone.now()

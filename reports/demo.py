@@ -1240,6 +1240,20 @@ def _photo(item: DemoFile) -> bytes:
     return out.getvalue()
 
 
+def site_photo_jpeg(banner: str, seed: str) -> bytes:
+    """A photo of a 示范点's activity square under its banner, as the units send them (960×720 JPEG). For the
+    demo's site register (``sites/demo.py``)."""
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(f"demo:site-photo:{seed}")
+    w, h = 960, 720
+    image = Image.new("RGB", (w, h))
+    _scene_outdoor(image, ImageDraw.Draw(image), rng, w, h, banner)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=84)
+    return out.getvalue()
+
+
 PAPER = (246, 244, 238)
 INK = (28, 28, 28)
 SEAL_RED = (206, 36, 40)
@@ -1386,8 +1400,8 @@ def naming_decision_pdf(*, issuer: str, title: str, names: list[str], day: dt.da
     for n, line in enumerate(lines):
         _text(draw, (left, 290 + 44 * n, right, 330 + 44 * n), line, role="xbs", fill=INK, size=26)
     size = 20
-    shown = names[:24]
-    listed = "、".join(shown) + (f"等{len(names)}个单位（名单附后）" if len(names) > len(shown) else "")
+    shown = names[:60]  # a page's worth
+    listed = "、".join(shown) + (f"等{len(names)}个单位" if len(names) > len(shown) else "")
     y = _wrapped(
         draw,
         left,

@@ -19,7 +19,7 @@ from reports.demo import weak_units
 from tasks.models import Responsibility, Target, Task
 from units.models import Unit
 
-from .models import Site, SiteNaming
+from .models import Site, SiteNaming, SitePhoto
 
 ARENA_TASK = {  # the plan's task title → the arena
     "进乡镇(街道)": Site.Category.TOWNSHIP,
@@ -51,9 +51,22 @@ ISSUERS = {
 }
 
 
-def _batch(site: Site) -> tuple[str, int | None]:
-    """Sites named together by one decision: per level, and per county for the county level."""
-    return site.level, site.county_id if site.level == Site.Level.COUNTY else None
+ROUND_DAYS = ((3, 20), (6, 20), (9, 20), (12, 20))  # naming rounds: a decision each quarter, on these days
+
+
+def _naming_round(due: dt.date, today: dt.date) -> dt.date | None:
+    """The naming round that names a site ready on ``due``: the first round on or after it; None when that is
+    after ``today``. Sites named in one round share one decision, whose date is the naming date on every card."""
+    rounds = (
+        dt.date(year, month, day) for year in range(due.year, due.year + 2) for month, day in ROUND_DAYS
+    )
+    chosen = next(r for r in rounds if r >= due)
+    return chosen if chosen <= today else None
+
+
+def _batch(site: Site) -> tuple:
+    """Sites named together by one decision: per round and level, and per county for the county level."""
+    return site.named_on, site.level, site.county_id if site.level == Site.Level.COUNTY else None
 
 
 def _naming_documents(campaign, named: list[Site]) -> dict[tuple, tuple[str, str]]:
@@ -62,10 +75,10 @@ def _naming_documents(campaign, named: list[Site]) -> dict[tuple, tuple[str, str
     from reports.demo import naming_decision_pdf
 
     batches: dict[tuple, list[Site]] = {}
-    for site in sorted(named, key=lambda s: (s.named_on, s.name)):
+    for site in sorted(named, key=lambda s: (s.named_on, s.level, s.county_id or 0, s.name)):
         batches.setdefault(_batch(site), []).append(site)
     documents = {}
-    for (level, _county), sites in batches.items():
+    for (day, level, _county), sites in batches.items():
         label = Site.Level(level).label
         if level == Site.Level.COUNTY:
             county = sites[0].county
@@ -79,10 +92,12 @@ def _naming_documents(campaign, named: list[Site]) -> dict[tuple, tuple[str, str
             issuer=issuer,
             title=title,
             names=[s.name for s in sites],
-            day=max(s.named_on for s in sites),
-            seed=f"{level}:{sites[0].county_id}",
+            day=day,
+            seed=f"{day}:{level}:{sites[0].county_id}",
         )
-        stored = default_storage.save(f"sites/naming/demo-{level}-{_county or 0}.pdf", ContentFile(data))
+        stored = default_storage.save(
+            f"sites/naming/demo-{day:%Y%m%d}-{level}-{_county or 0}.pdf", ContentFile(data)
+        )
         documents[_batch(sites[0])] = (stored, f"{title}.pdf")
     return documents
 
@@ -164,8 +179,8 @@ def seed_sites(today: dt.date) -> list[Site]:
                 contact_name=rng.choice("马李张王刘杨") + rng.choice(["明", "华", "强", "芳", "军", "霞"]),
                 contact_phone=f"1390933{len(sites):04d}",
             )
-            named_on = created + dt.timedelta(days=rng.randint(90, 150))
-            if i < named and named_on <= today:
+            named_on = _naming_round(created + dt.timedelta(days=rng.randint(90, 150)), today)
+            if i < named and named_on is not None:
                 site.status, site.named_on = Site.Status.NAMED, named_on
             sites.append(site)
     Site.objects.bulk_create(sites)
@@ -196,4 +211,35 @@ def seed_sites(today: dt.date) -> list[Site]:
         )
     Site.objects.bulk_update(named_sites, ["level", "naming_document", "naming_document_name"])
     SiteNaming.objects.bulk_create(namings)
+    _photos([s for s in named_sites if s.level != Site.Level.COUNTY])
     return sites
+
+
+def _photos(sites: list[Site]) -> None:
+    """One photo of each of these sites (the city level and above), stored through the upload checks
+    (``reports.evidence``) with its thumbnail, as a unit's upload would be."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reports import evidence
+    from reports.demo import site_photo_jpeg
+
+    rows = []
+    for site in sites:
+        upload = SimpleUploadedFile(
+            "示范点照片.jpg", site_photo_jpeg(f"{site.name}民族团结进步示范点", str(site.pk))
+        )
+        kind, sha256, size = evidence.check_upload(upload)
+        photo = SitePhoto(
+            site=site,
+            original_name=f"{site.name}.jpg",
+            content_type=kind.content_type,
+            size=size,
+            sha256=sha256,
+            caption=f"{site.name}创建活动阵地",
+        )
+        photo.file.save(evidence.stored_name(kind.extension), upload, save=False)
+        thumbnail = evidence.make_thumbnail(upload)
+        if thumbnail is not None:
+            photo.thumbnail.save(evidence.stored_name("jpg"), thumbnail, save=False)
+        rows.append(photo)
+    SitePhoto.objects.bulk_create(rows)

@@ -2,6 +2,7 @@
 // Content-Security-Policy does not run:
 //   <select data-autosubmit>          submits its form when changed;
 //   <form data-confirm="…">           asks before it is submitted;
+//   <form data-busy="…">              once submitted, its buttons are disabled and say "…" (no double submit);
 //   <a data-confirm="…">              asks before the link is followed;
 //   <input type=checkbox data-select-all="name">  ticks or clears every checkbox named "name";
 //   <ol data-reorder="form-id" data-reorder-name="field">  its <li draggable="true" data-reorder-id="…">
@@ -80,6 +81,14 @@
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) {
       event.preventDefault();
+      return;
+    }
+    var busy = event.target.getAttribute && event.target.getAttribute("data-busy");
+    if (busy) {
+      event.target.querySelectorAll("button[type=submit]").forEach(function (button) {
+        button.disabled = true;
+        button.textContent = busy;
+      });
     }
   });
   document.addEventListener("click", function (event) {

@@ -222,6 +222,7 @@ def test_zip_names_are_sanitised():
     assert dossier_module.safe_name("  ..名称..  ", 40) == "名称"
     assert dossier_module.safe_name("很长" * 50 + ".pdf", 12, keep_extension=True) == "很长很长很长很长.pdf"
     assert dossier_module.safe_name("../../etc/passwd", 40) == "_.._etc_passwd"
+    assert dossier_module.safe_name("7.2.2 社区经常性开展矛盾纠纷排查，打造示范点", 20) == "7.2.2 社区经常性开展矛盾纠纷排查"
 
 
 # -------------------------------------------------------------------------------------------- resume

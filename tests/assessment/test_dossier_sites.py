@@ -211,6 +211,10 @@ def test_the_evaluator_sees_the_picked_site_and_its_files_only(small_system, sit
 
     page = client.get(reverse("assessment:inspect_indicator", args=[grant.token, leaf.pk])).content.decode()
     assert "示范点：东关社区" in page and "市级示范点" in page and "柳湖社区" not in page
+    # every evaluator page has the way out, the title leads back to the overview, files open beside it
+    assert 'data-testid="leave"' in page
+    assert f'class="navbar-brand" href="/assessment/inspect/{grant.token}/"' in page
+    assert 'target="_blank" rel="noopener" data-testid="inspect-file"' in page
 
     def file(source, pk):
         return client.get(reverse("assessment:inspect_file", args=[grant.token, source, pk]))
