@@ -1,7 +1,7 @@
 """The dossier as one PDF in 公文 form: cover, contents by indicator (with pages), then per leaf in tree order its
 section — the account, the office's score and justification, the picked evidence (report texts, images
-embedded and scaled, other files listed) — followed by the leaf's picked PDFs, merged with pypdf; one bookmark
-per indicator.
+embedded and scaled, other files listed) — followed by the leaf's picked PDFs, merged with pypdf; bookmarks for
+the contents and the score summary, then one per indicator.
 
 How it is made, and why:
 
@@ -58,6 +58,10 @@ PART_SECTIONS = 12  # sections per WeasyPrint document at most
 PART_IMAGES = 16  # embedded images per WeasyPrint document at most (each is decoded in memory)
 MM = 72 / 25.4
 PAGE_NUMBER_SIZE = 14  # 4号
+FRONT_BOOKMARKS = (
+    ("front-toc", "目录"),
+    ("front-summary", "自评得分汇总表"),
+)  # anchor in front.html → bookmark
 TYPE_LABELS = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word 文件",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel 文件",
@@ -482,6 +486,10 @@ def render_pdf(compilation, system, directory: Path, progress) -> Path:
                     for number in range(first, len(writer.pages)):
                         if not writer.pages[number].rotation % 360:
                             numbers.stamp(writer.pages[number], number + 1, attached=True)
+        for anchor, title in FRONT_BOOKMARKS:  # before the indicators: the contents and the score summary
+            page = next((number for number, names in enumerate(anchors) if anchor in names), None)
+            if page is not None:
+                writer.add_outline_item(title=title, page_number=page)
         outline = {}
         for node in dossier.nodes:
             indicator = node.indicator

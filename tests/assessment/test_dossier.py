@@ -79,11 +79,13 @@ def test_dossier_pdf_has_cover_contents_bookmarks_and_every_indicator(build, wor
     assert compilation.download_name == f"《{system.name}》-申报材料.pdf"
     reader = PdfReader(compilation.file.path)
     indicators = list(Indicator.objects.filter(system=system).order_by("order", "id"))
-    outline = flat_outline(reader)
-    # One bookmark per indicator, in tree order, nested by level.
+    front, outline = flat_outline(reader)[:2], flat_outline(reader)[2:]
+    # The contents and the score summary, then one bookmark per indicator, in tree order, nested by level.
+    assert [(depth, title) for depth, title, _ in front] == [(0, "目录"), (0, "自评得分汇总表")]
     assert [title for _, title, _ in outline] == [f"{i.code} {i.title}" for i in indicators]
     assert [depth for depth, _, _ in outline] == [i.level - 1 for i in indicators]
     texts = page_texts(reader)
+    assert texts[front[0][2]].startswith("目录") and texts[front[1][2]].startswith("自评得分汇总表")
     assert "申报材料" in texts[0]
     contents = "".join(texts[1:3])
     assert "目录" in contents
@@ -222,7 +224,10 @@ def test_zip_names_are_sanitised():
     assert dossier_module.safe_name("  ..名称..  ", 40) == "名称"
     assert dossier_module.safe_name("很长" * 50 + ".pdf", 12, keep_extension=True) == "很长很长很长很长.pdf"
     assert dossier_module.safe_name("../../etc/passwd", 40) == "_.._etc_passwd"
-    assert dossier_module.safe_name("7.2.2 社区经常性开展矛盾纠纷排查，打造示范点", 20) == "7.2.2 社区经常性开展矛盾纠纷排查"
+    assert (
+        dossier_module.safe_name("7.2.2 社区经常性开展矛盾纠纷排查，打造示范点", 20)
+        == "7.2.2 社区经常性开展矛盾纠纷排查"
+    )
 
 
 # -------------------------------------------------------------------------------------------- resume
@@ -281,7 +286,7 @@ def test_a_run_that_dies_part_way_is_resumed_from_its_finished_parts(
     ] == fresh
     assert not work.exists()  # cleaned when done
     if fmt == "pdf":
-        assert len(flat_outline(PdfReader(path))) == Indicator.objects.filter(system=world.system).count()
+        assert len(flat_outline(PdfReader(path))) == 2 + Indicator.objects.filter(system=world.system).count()
     else:
         with zipfile.ZipFile(path) as archive:
             assert archive.testzip() is None
