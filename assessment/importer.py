@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 
 from campaign.errors import DomainError
 from tasks.importer import zip_names
+from tasks.importer_tables import match_columns
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 2000
@@ -139,15 +140,7 @@ def _norm(text: str) -> str:
 
 def header_columns(cells: list[str]) -> dict[str, int]:
     """Which column holds what, from a header row; {} when the row is not an indicator table's header."""
-    columns: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        text = _norm(cell)
-        if not text or len(text) > 12:
-            continue
-        for kind, pattern in COLUMN_PATTERNS:
-            if kind not in columns and pattern.search(text):
-                columns[kind] = index
-                break
+    columns = match_columns(cells, COLUMN_PATTERNS, norm=_norm)
     has_levels = "level1" in columns and "level2" in columns
     has_title = "title" in columns or has_levels
     if has_title and ({"points", "number", "rule"} & columns.keys() or has_levels):

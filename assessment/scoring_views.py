@@ -400,6 +400,16 @@ def picks_reorder(request, pk: int):
 # ---------------------------------------------------------------- office files
 
 
+def _files_and_picks(request, indicator: Indicator) -> HttpResponse:
+    """After an office file is added or removed: its box, and the picks box out of band (the file's pick)."""
+    return _fragment(
+        request,
+        "_files.html",
+        _files_context(request, indicator),
+        ("_picks.html", _picks_context(request, indicator)),
+    )
+
+
 @require_POST
 @office_required
 def office_file_add(request, pk: int):
@@ -422,12 +432,7 @@ def office_file_add(request, pk: int):
             return _fragment(request, "_files.html", box)
         return _page(request, indicator, status=400, files=box)
     if request.htmx:
-        return _fragment(
-            request,
-            "_files.html",
-            _files_context(request, indicator),
-            ("_picks.html", _picks_context(request, indicator)),
-        )
+        return _files_and_picks(request, indicator)
     messages.success(request, f"已上传“{office_file.original_name}”并加入申报材料。")
     return _back(request, indicator)
 
@@ -440,12 +445,7 @@ def office_file_remove(request, pk: int):
     name = office_file.original_name
     picks.office_file_remove(office_file=office_file, by=request.user)
     if request.htmx:
-        return _fragment(
-            request,
-            "_files.html",
-            _files_context(request, indicator),
-            ("_picks.html", _picks_context(request, indicator)),
-        )
+        return _files_and_picks(request, indicator)
     messages.success(request, f"已删除“{name}”。")
     return _back(request, indicator)
 

@@ -57,17 +57,26 @@ def _norm(cell: str) -> str:
     return re.sub(r"\s+", "", cell or "")
 
 
-def header_columns(cells: list[str]) -> dict[str, int]:
-    """Which column holds what, from a header row; {} when the row is not a task table's header."""
+def match_columns(cells: list[str], patterns: list[tuple[str, re.Pattern]], *, norm=None) -> dict[str, int]:
+    """A header row's columns by what they hold: each cell (normalised by ``norm``, default no white space;
+    at most 12 characters, as a header cell is) takes the first kind of ``patterns`` it matches that no earlier
+    cell took. Shared by the plan's tables and the indicator tables (``assessment.importer``)."""
+    norm = norm or _norm
     columns: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        text = _norm(cell)
+        text = norm(cell)
         if not text or len(text) > 12:
             continue
-        for kind, pattern in HEADERS:
-            if pattern.search(text) and kind not in columns:
+        for kind, pattern in patterns:
+            if kind not in columns and pattern.search(text):
                 columns[kind] = index
                 break
+    return columns
+
+
+def header_columns(cells: list[str]) -> dict[str, int]:
+    """Which column holds what, from a header row; {} when the row is not a task table's header."""
+    columns = match_columns(cells, HEADERS)
     if "task" not in columns and "content" in columns:
         columns["task"] = columns.pop("content")
     others = {"number", "lead", "responsible", "co", "deadline"} & columns.keys()

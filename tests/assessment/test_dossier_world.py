@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from PIL import Image
 
+from assessment.management.commands.benchmark_dossier import text_pdf
 from assessment.models import EvidencePick, IndicatorAccount, IndicatorSystem, OfficeFile
 from campaign.models import ReportingPeriod
 from reports.models import Evidence, ProgressReport
@@ -36,29 +37,7 @@ def jpeg_bytes(color=(30, 120, 200), size=(1600, 1200)) -> bytes:
 
 def pdf_bytes(text: str, pages: int = 1) -> bytes:
     """A small real PDF whose pages carry ``text`` (ASCII) in Helvetica, with a correct xref."""
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>"]
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(pages))
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>")
-    objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    for i in range(pages):
-        stream = f"BT /F1 24 Tf 72 720 Td ({text} p{i + 1}) Tj ET".encode("ascii")
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
-            f"/Contents {5 + 2 * i} 0 R >>"
-        )
-        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream.decode()}\nendstream")
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1"))
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+    return text_pdf([[f"{text} p{i + 1}"] for i in range(pages)], size=24)
 
 
 def docx_bytes(text: str) -> bytes:

@@ -102,22 +102,23 @@ def photo(rng: random.Random, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def pdf(rng: random.Random, n: int) -> bytes:
-    """A real PDF of 1–6 text pages (Helvetica), as a scanned-then-OCRed notice would be, without the scan."""
-    pages = rng.randint(1, 6)
+def text_pdf(pages: list[list[str]], *, size: int = 11) -> bytes:
+    """A small real PDF (Helvetica, a correct xref), one page per entry of ``pages`` carrying its ASCII lines
+    from the top. Also the tests' PDF evidence (``tests/assessment/test_dossier_world.pdf_bytes``)."""
     objects = ["<< /Type /Catalog /Pages 2 0 R >>"]
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(pages))
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>")
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>")
     objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    for i in range(pages):
-        lines = " ".join(
-            f"BT /F1 11 Tf 72 {760 - 14 * k} Td (Evidence {n} page {i + 1} line {k}) Tj ET" for k in range(45)
+    for i, lines in enumerate(pages):
+        stream = " ".join(
+            f"BT /F1 {size} Tf 72 {760 - int(size * 1.3) * k} Td ({line}) Tj ET"
+            for k, line in enumerate(lines)
         )
         objects.append(
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
             f"/Contents {5 + 2 * i} 0 R >>"
         )
-        objects.append(f"<< /Length {len(lines)} >>\nstream\n{lines}\nendstream")
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -130,6 +131,12 @@ def pdf(rng: random.Random, n: int) -> bytes:
         out.write(f"{offset:010d} 00000 n \n".encode())
     out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
     return out.getvalue()
+
+
+def pdf(rng: random.Random, n: int) -> bytes:
+    """A real PDF of 1–6 text pages, as a scanned-then-OCRed notice would be, without the scan."""
+    pages = rng.randint(1, 6)
+    return text_pdf([[f"Evidence {n} page {i + 1} line {k}" for k in range(45)] for i in range(pages)])
 
 
 def docx(n: int) -> bytes:
